@@ -1,0 +1,3 @@
+from lrsgro.cli import main
+
+main()
