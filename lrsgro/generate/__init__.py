@@ -1,0 +1,1 @@
+"""Rule-based question families, one module per level."""
