@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +20,11 @@ CITATION = """@article{liu2025zoomearth,
   journal = {arXiv preprint arXiv:2511.12267},
   year    = {2025}
 }"""
+
+# The card ends with its CardInfo as JSON in an HTML comment, so ``lrsgro push`` can
+# regenerate the card from the data without losing the licence or limitations.
+CARD_INFO_MARKER = "lrsgro:card-info"
+_CARD_INFO_PATTERN = re.compile(r"<!-- " + re.escape(CARD_INFO_MARKER) + r" (\{.*?\}) -->")
 
 
 @dataclass
@@ -72,12 +80,33 @@ def render_card(questions: list[Question], images: list[ImageRecord], info: Card
     ]
     body += ["## Known limitations", "", *[f"- {item}" for item in limitations], ""]
     body += ["## Citation", "", "```bibtex", CITATION, "```", ""]
+    body += [_card_info_comment(info), ""]
     return front + "\n".join(body)
 
 
 def write_card(folder: Path, questions: list[Question], images: list[ImageRecord], info: CardInfo) -> None:
     """Write ``README.md`` into the dataset folder."""
     (folder / "README.md").write_text(render_card(questions, images, info), encoding="utf-8")
+
+
+def read_card_info(card_text: str) -> CardInfo | None:
+    """Parse the CardInfo that :func:`render_card` embedded in a card; None when there is none.
+
+    Keys that this version of CardInfo does not know are ignored.
+    """
+    match = _CARD_INFO_PATTERN.search(card_text)
+    if match is None:
+        return None
+
+    data = json.loads(match.group(1))
+    known = {f.name for f in dataclasses.fields(CardInfo)}
+    return CardInfo(**{key: value for key, value in data.items() if key in known})
+
+
+def _card_info_comment(info: CardInfo) -> str:
+    # Escaping ">" keeps a value containing "-->" from ending the comment early.
+    data = json.dumps(dataclasses.asdict(info), sort_keys=True, ensure_ascii=False).replace(">", "\\u003e")
+    return f"<!-- {CARD_INFO_MARKER} {data} -->"
 
 
 def _front_matter(splits: list[str], info: CardInfo) -> str:

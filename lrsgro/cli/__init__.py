@@ -22,6 +22,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("build", "demo"),
     ("validate", "validate"),
     ("labels", "labels"),
+    ("push", "push"),
 ]
 
 
