@@ -56,6 +56,8 @@ class ReviewEvent(BaseModel):
     new_answer: str | None = None
     old_roi: Box | None = None
     new_roi: Box | None = None
+    project_id: int | None = None
+    note: str | None = Field(default=None, description="how lrsgro read the verdict, e.g. a rotated box converted")
 
 
 class Question(BaseModel):
