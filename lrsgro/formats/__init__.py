@@ -20,7 +20,7 @@ from lrsgro.objects import ImageLabels
 
 logger = logging.getLogger(__name__)
 
-_NOT_READERS = {"base"}
+_NOT_READERS = {"base", "report"}
 _SNIFF_BYTES = 64 * 1024
 _LABEL_SUFFIXES = {".txt", ".xml", ".json", ".geojson", ".jsonl", ".yaml", ".yml"}
 
@@ -60,6 +60,7 @@ def detect_format(path: Path) -> tuple[str, int]:
             path=path,
             fix=f"pass --format with one of: {', '.join(readers())}",
         )
+    logger.info("%s: guessed format %s (score %d)", path, name, score)
     return name, score
 
 
@@ -77,8 +78,7 @@ def read_labels(
         raise LabelFormatError("label file not found", path=path, fix="check the path")
 
     if format == "auto":
-        format, score = detect_format(path)
-        logger.info("%s: guessed format %s (score %d)", path, format, score)
+        format, _score = detect_format(path)
     elif format not in readers():
         raise LabelFormatError(
             f"unknown label format {format!r}", path=path, fix=f"use one of: {', '.join(format_names())}"
