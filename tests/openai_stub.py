@@ -101,7 +101,10 @@ class ScriptedOpenAIServer:
         """Bind to 127.0.0.1 on a free port and serve in a background thread."""
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
         self._http.daemon_threads = True
-        self._thread = threading.Thread(target=self._http.serve_forever, name="openai-stub", daemon=True)
+        # A short poll interval makes stop() return quickly; the default is 0.5 s.
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, name="openai-stub", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -151,24 +154,28 @@ class ScriptedOpenAIServer:
         return script_function(request)
 
 
-def by_marker(table: Mapping[str, Sequence[Reply]], default: Reply | Callable[[RecordedRequest], Reply]) -> Callable[[RecordedRequest], Reply]:
+ReplyOrFunction = Reply | Callable[[RecordedRequest], Reply]
+
+
+def by_marker(table: Mapping[str, Sequence[ReplyOrFunction]], default: ReplyOrFunction) -> Callable[[RecordedRequest], Reply]:
     """Return a script that picks replies by a marker string in the request text.
 
     The first key of ``table`` found in the request's text selects its reply list, which is
-    used in order with its last reply repeated. A request that matches no key gets
-    ``default`` (a reply, or a function of the request).
+    used in order with its last entry repeated. A request that matches no key gets
+    ``default``. Each entry is a reply or a function from the request to its reply.
     """
     lock = threading.Lock()
     used = {marker: 0 for marker in table}
 
     def choose(request: RecordedRequest) -> Reply:
+        entry = default
         for marker, replies in table.items():
             if marker in request.text:
                 with lock:
-                    index = min(used[marker], len(replies) - 1)
+                    entry = replies[min(used[marker], len(replies) - 1)]
                     used[marker] += 1
-                return replies[index]
-        return default(request) if callable(default) else default
+                break
+        return entry(request) if callable(entry) else entry
 
     return choose
 
