@@ -23,6 +23,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("validate", "validate"),
     ("labels", "labels"),
     ("push", "push"),
+    ("eval", "eval_command"),
+    ("eval", "score"),
 ]
 
 
