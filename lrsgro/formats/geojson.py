@@ -95,6 +95,7 @@ def read(path: Path, context: ReadContext) -> list[ImageLabels]:
     labels = ImageLabels(image_id=header.path.stem, source=str(path), format=NAME, image_name=header.path.name)
     labels.metadata["crs"] = source_crs.to_string()
     labels.metadata["image_crs"] = header.crs.to_string()
+    labels.gsd = _ground_sample_distance(header)
     context = context_for_image(context, labels, (header.width, header.height))
 
     skipped: dict[str, list[int]] = {}
@@ -244,6 +245,16 @@ def _to_pixels(rings: list[Any], source_crs: Any, header: ImageHeader) -> tuple[
     inverse = ~header.transform
     pixel_rings = [[inverse * point for point in ring] for ring in flat]
     return pixel_rings[0], tuple(tuple(ring) for ring in pixel_rings[1:])
+
+
+def _ground_sample_distance(header: ImageHeader) -> float | None:
+    """Return the pixel size in metres for a north-up raster in a metre-based CRS, else None."""
+    transform = header.transform
+    if header.crs.is_geographic or header.crs.linear_units not in ("metre", "meter"):
+        return None
+    if transform.b != 0 or transform.d != 0 or abs(transform.a) != abs(transform.e):
+        return None
+    return abs(transform.a)
 
 
 def _class_name(properties: dict[str, Any], context: ReadContext) -> str | None:
