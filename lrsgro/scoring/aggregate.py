@@ -134,8 +134,8 @@ def accuracy_report(
 ) -> AccuracyReport:
     """Compute micro, macro, per-level and per-type accuracy with bootstrap intervals.
 
-    The same ``seed`` gives the same intervals for the same questions in the same order of
-    types; ``resamples=0`` skips the bootstrap and leaves every interval ``None``.
+    The same ``seed`` gives the same intervals for the same questions. With
+    ``resamples=0`` the bootstrap is skipped and every interval is ``None``.
 
     Raises:
         InputError: ``resamples`` is negative or ``confidence`` is not between 0 and 1.

@@ -3,9 +3,9 @@
 Recognised forms, in order of preference (the first box found in the text wins):
 
 1. a ``bbox_2d`` (or ``bbox``, ``box``, ``bounding_box``) key followed by four numbers, as
-   in ``{"bbox_2d": [x1, y1, x2, y2], "label": "ship"}`` or a list of such objects, with
-   or without a ``json`` code fence, with single quotes, trailing commas, quoted numbers,
-   a missing closing bracket, or ``[[x1, y1], [x2, y2]]`` corner pairs;
+   in ``{"bbox_2d": [x1, y1, x2, y2], "label": "ship"}`` or a list of such objects. The
+   JSON may sit in a code fence and may have single quotes, trailing commas, quoted
+   numbers, a missing closing bracket or ``[[x1, y1], [x2, y2]]`` corner pairs;
 2. Qwen2-VL box tokens ``<|box_start|>(x1,y1),(x2,y2)<|box_end|>``;
 3. a bare list of exactly four numbers ``[12, 30, 200, 240]``.
 
@@ -22,7 +22,8 @@ import re
 from lrsgro.errors import InputError
 from lrsgro.scoring.types import BOX_FRAMES, Box, BoxFrame
 
-_NUMBER = r"""["']?\s*(-?\d+(?:\.\d+)?)\s*["']?"""
+# One number, never a prefix of a longer one, optionally quoted.
+_NUMBER = r"""["']?\s*(-?\d+(?:\.\d+)?)(?!\.?\d)\s*["']?"""
 _SEP = r"\s*,\s*"
 
 # A box key, its separator, then four numbers as a flat list or as two corner pairs.

@@ -118,7 +118,12 @@ def extract_choice(
         return ChoiceExtraction((), "no_answer", "none", "no answer in the reply")
 
     text = unicodedata.normalize("NFKC", text).strip()
-    option_map = options if isinstance(options, dict) else parse_options(options) if options else {}
+    if isinstance(options, dict):
+        option_map = options
+    elif options:
+        option_map = parse_options(options)
+    else:
+        option_map = {}
     valid = set(letters.upper())
 
     for step in (_letters_only, _option_text, _cue, _bracketed, _standalone, _option_mention):
@@ -132,17 +137,17 @@ def parse_target_letters(target: str | Sequence[str], letters: str = DEFAULT_LET
     """Return the letters of a reference answer given as "B", "AC", "A,C" or ["A", "C"].
 
     Raises:
-        InputError: the reference holds no valid letter.
+        InputError: the reference contains no letter, or characters other than letters.
     """
     joined = target if isinstance(target, str) else "".join(target)
+    cleaned = re.sub(r"[\s,;/&、()\[\]]", "", joined).upper()
     valid = set(letters.upper())
-    found = sorted({character for character in joined.upper() if character in valid})
-    if not found:
+    if not cleaned or not set(cleaned) <= valid:
         raise InputError(
-            f"reference answer {target!r} holds no option letter",
-            fix=f"give the reference as letters from {letters}",
+            f"invalid reference answer {target!r}: it must contain only option letters",
+            fix=f"give the reference as letters from {letters}, such as 'B' or 'A,C'",
         )
-    return tuple(found)
+    return tuple(sorted(set(cleaned)))
 
 
 def score_choice(
@@ -157,10 +162,10 @@ def score_choice(
     """Score a multiple-choice reply by ``exact_set`` or ``partial`` (see the module docstring).
 
     Raises:
-        InputError: unknown ``rule``, or a reference without a valid letter.
+        InputError: an invalid ``rule``, or a reference without a valid letter.
     """
     if rule not in CHOICE_RULES:
-        raise InputError(f"unknown multiple-choice rule {rule!r}", fix=f"use one of {', '.join(CHOICE_RULES)}")
+        raise InputError(f"invalid multiple-choice rule {rule!r}", fix=f"use one of {', '.join(CHOICE_RULES)}")
 
     expected = parse_target_letters(target, letters)
     target_text = "".join(expected)
@@ -244,10 +249,10 @@ def _option_text(text: str, options: dict[str, str], valid: set[str], multiple: 
     if not options:
         return None
 
-    wanted = _plain(text)
+    reply_text = _plain(text)
     by_text = {_plain(option): letter for letter, option in options.items() if letter in valid}
-    if wanted in by_text:
-        letter = by_text[wanted]
+    if reply_text in by_text:
+        letter = by_text[reply_text]
         return _found({letter}, "option_text", f"the reply is the text of option {letter}")
 
     if multiple:

@@ -13,8 +13,9 @@ The steps, in order:
 
 An answer that is empty or has no letter or digit (``<answer> ... </answer>`` copied from
 the prompt) is recorded as ``no_answer``, and so is reasoning that never closed. Nothing
-is guessed. Wording such as "The answer is yes" is kept as written: the robust scoring
-rule removes it, the paper rule does not.
+is guessed. Wording such as "The answer is yes" is kept as written, because
+:func:`~lrsgro.scoring.open_ended.score_robust` removes it and
+:func:`~lrsgro.scoring.open_ended.score_paper` must not.
 """
 
 from __future__ import annotations
@@ -79,17 +80,18 @@ def extract(output: str | None, *, box_frame: BoxFrame | None = None) -> Extract
 
     tagged = _from_answer_tags(turn)
     if tagged is not None:
-        answer, how = tagged
+        answer, explanation = tagged
         source = "answer_tag"
     else:
-        answer, how = _from_plain_text(turn)
+        answer, explanation = _from_plain_text(turn)
 
     if answer is not None:
         answer = _strip_wrappers(answer)
     if answer is None or not any(character.isalnum() for character in answer):
-        reason = how if answer is None else f"{how}, which has no letter or digit"
-        return Extraction(None, "no_answer", source, box_tuple, reason + "." + box_note, frame)
-    return Extraction(answer, "ok", source, box_tuple, how + "." + box_note, frame)
+        if answer is not None:
+            explanation = f"{explanation}, which has no letter or digit"
+        return Extraction(None, "no_answer", source, box_tuple, explanation + "." + box_note, frame)
+    return Extraction(answer, "ok", source, box_tuple, explanation + "." + box_note, frame)
 
 
 def _last_assistant_turn(output: str) -> tuple[str, bool]:
@@ -108,8 +110,9 @@ def _from_answer_tags(turn: str) -> tuple[str, str] | None:
     complete = _COMPLETE_TAG.findall(turn)
     if complete:
         count = len(complete)
-        how = "answer from the <answer> tag" if count == 1 else f"answer from the last of {count} <answer> tags"
-        return complete[-1].strip(), how
+        if count == 1:
+            return complete[-1].strip(), "answer from the <answer> tag"
+        return complete[-1].strip(), f"answer from the last of {count} <answer> tags"
 
     opens = list(_OPEN_TAG.finditer(turn))
     if opens:

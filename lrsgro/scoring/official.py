@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 
 from lrsgro.scoring.choice import parse_target_letters
+from lrsgro.scoring.open_ended import answer_text
 from lrsgro.scoring.types import Extraction, Score
 from lrsgro.scoring.wordnet import load_wordnet
 
@@ -132,8 +133,7 @@ def score_lrs_vqa_official(answer: str | Extraction | None, target: str) -> Scor
     synset.
     """
     rule = "lrs_vqa_official"
-    if isinstance(answer, Extraction):
-        answer = answer.answer if answer.status == "ok" else None
+    answer = answer_text(answer)
     if answer is None:
         return Score.no_answer(target, rule, "no answer")
 

