@@ -154,3 +154,7 @@ def test_fresh_cache_loads_in_new_process(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert "automobile" in completed.stdout
     assert (tmp_path / "cache" / "nltk_data" / "corpora" / "wordnet" / ".lrsgro-complete").is_file()
+
+
+def test_reader_loaded_once() -> None:
+    assert load_wordnet() is load_wordnet()

