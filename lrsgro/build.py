@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lrsgro import __version__
 from lrsgro.balance import balance
@@ -33,6 +33,9 @@ from lrsgro.regions import find_regions
 from lrsgro.scene import Scene
 from lrsgro.splits import assign_splits, parse_split_spec
 from lrsgro.taxonomy import QUESTION_TYPES
+
+if TYPE_CHECKING:
+    from lrsgro.vlm import VlmConfig
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ class BuildConfig:
     on_error: OnError = "stop"
     max_per_type: int = 8
     class_map: dict[str, str] = field(default_factory=dict)
+    vlm: VlmConfig | None = None
 
 
 @dataclass
@@ -72,6 +76,7 @@ class BuildReport:
     skipped_questions: dict[str, dict[str, int]] = field(default_factory=dict)
     balance_dropped: dict[str, int] = field(default_factory=dict)
     types_not_produced: dict[str, str] = field(default_factory=dict)
+    vlm: dict[str, Any] | None = None
 
     def to_json(self, config: BuildConfig) -> dict[str, Any]:
         return {
@@ -92,6 +97,7 @@ class BuildReport:
             "skipped_questions": self.skipped_questions,
             "balance_dropped": dict(sorted(self.balance_dropped.items())),
             "types_not_produced": self.types_not_produced,
+            "vlm": self.vlm,
         }
 
 
@@ -123,6 +129,16 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildReport:
                     questions.setdefault(question.qid, question)
         finally:
             scene.close()
+
+    if config.vlm is not None:
+        from lrsgro.vlm.scenes import draft_scenes
+
+        drafted, vlm_report = draft_scenes(
+            scenes, config.vlm, seed=config.seed, max_per_level=config.max_per_type, progress=progress
+        )
+        report.vlm = vlm_report.model_dump(mode="json")
+        for question in drafted:
+            questions.setdefault(question.qid, question)
 
     assignment = assign_splits([s.image_id for s in scenes], fractions, config.seed)
     image_files = {s.image_id: f"{IMAGES_DIR}/{s.image_id}{s.image_path.suffix.lower()}" for s in scenes}

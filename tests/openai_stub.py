@@ -1,7 +1,7 @@
 """A scripted OpenAI-compatible HTTP server on 127.0.0.1 for tests of real openai clients.
 
 It speaks the chat completions protocol over loopback (``GET /v1/models``,
-``POST /v1/chat/completions``) and answers each request with the next scripted
+``POST /v1/chat/completions``) and replies to each request with the next scripted
 :class:`Reply`: a text, an HTTP error status, a delay, or a dropped connection. Every request
 is recorded with its headers, JSON body, text and decoded images.
 
@@ -305,5 +305,9 @@ def _completion_body(model: str, reply: Reply) -> dict[str, Any]:
 
 
 def _error_body(message: str, status: int) -> dict[str, Any]:
-    kind = "rate_limit_error" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
+    kind = "invalid_request_error"
+    if status == 429:
+        kind = "rate_limit_error"
+    elif status >= 500:
+        kind = "server_error"
     return {"error": {"message": message, "type": kind, "param": None, "code": None}}

@@ -15,10 +15,9 @@ from lrsgro.vlm.config import resolve_api_key
 
 
 @click.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("out"))
 @add_vlm_options
-def fake_build(out: Path, **vlm_options) -> None:
-    config = vlm_config_from_options(vlm_options, default_cache=out / "vlm-cache")
+def fake_build(**vlm_options) -> None:
+    config = vlm_config_from_options(vlm_options)
     if config is None:
         click.echo("vlm off")
         return
@@ -30,7 +29,8 @@ def invoke(*args: str):
     return CliRunner().invoke(fake_build, list(args), catch_exceptions=True)
 
 
-def test_options_build_config() -> None:
+def test_options_build_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LRSGRO_CACHE", str(tmp_path / "caches"))
     result = invoke(
         "--vlm-endpoint", "http://127.0.0.1:8000/v1", "--vlm-model", "qwen2.5-vl-7b",
         "--vlm-concurrency", "8", "--vlm-budget-usd", "2.5", "--vlm-price-input", "0.2",
@@ -47,7 +47,14 @@ def test_options_build_config() -> None:
     assert fields["price_output_per_million"] == 0.6
     assert fields["timeout_s"] == 30.0
     assert fields["json_mode"] is False
-    assert fields["cache_dir"] == str(Path("out") / "vlm-cache")
+    assert fields["cache_dir"] == str(tmp_path / "caches" / "vlm")
+
+
+def test_cache_option_overrides_default(tmp_path: Path) -> None:
+    result = invoke("--vlm-endpoint", "http://127.0.0.1/v1", "--vlm-model", "m", "--vlm-cache", str(tmp_path / "c"))
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["cache_dir"] == str(tmp_path / "c")
 
 
 def test_no_endpoint_turns_drafting_off() -> None:

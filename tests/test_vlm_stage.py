@@ -13,6 +13,7 @@ from PIL import Image
 
 from lrsgro.records import make_qid
 from lrsgro.resources import annotation_path
+from lrsgro.taxonomy import get_type
 from lrsgro.vlm import DraftTarget, Referent, VlmConfig, draft_questions
 from lrsgro.vlm.cache import ResponseCache
 from tests.openai_stub import Reply, ScriptedOpenAIServer, by_marker
@@ -84,7 +85,8 @@ def test_well_formed_replies_become_candidates(scene: Path, tmp_path: Path) -> N
         assert question.vlm.template == "object.txt"
         assert question.vlm.template_hash == expected_hash
         assert question.vlm.raw_response == replies[referent_id]
-        assert question.qid == make_qid("scene", "object", question.category, referent_id, question.question)
+        slug = get_type("object", question.category).slug
+        assert question.qid == make_qid("scene", slug, target.referent.expression, question.question)
         assert question.roi == list(target.referent.box)
         assert question.referent == target.referent.expression
     assert {q.category for q in result.questions} == {

@@ -12,6 +12,7 @@ from lrsgro.build import BuildConfig, BuildReport, build as run_build
 from lrsgro.cli.common import console, progress_callback
 from lrsgro.formats import format_names
 from lrsgro.taxonomy import QUESTION_TYPES
+from lrsgro.vlm.options import add_vlm_options, vlm_config_from_options
 
 DEFAULT_DEMO_OUT = Path("lrsgro-demo")
 
@@ -37,8 +38,9 @@ DEFAULT_DEMO_OUT = Path("lrsgro-demo")
               help="Most questions of one type asked about one image.")
 @click.option("--class-map", "class_map", multiple=True, metavar="SOURCE=TARGET",
               help="Map a class spelling of the labels to a vocabulary class; repeatable.")
+@add_vlm_options
 def build(labels: tuple[Path, ...], images: Path, out: Path, format_: str, seed: int, split: str,
-          on_error: str, max_per_type: int, class_map: tuple[str, ...]) -> None:
+          on_error: str, max_per_type: int, class_map: tuple[str, ...], **vlm_options: object) -> None:
     """Build an LRS-GRO-style VQA dataset from object labels and their images.
 
     LABELS are label files or folders of them (DOTA first; see `lrsgro labels inspect` for the
@@ -54,10 +56,14 @@ def build(labels: tuple[Path, ...], images: Path, out: Path, format_: str, seed:
         mapping[source.strip()] = target.strip()
 
     config = BuildConfig(labels=list(labels), images=images, out=out, format=format_, seed=seed, split=split,
-                         on_error=on_error, max_per_type=max_per_type, class_map=mapping)
+                         on_error=on_error, max_per_type=max_per_type, class_map=mapping,
+                         vlm=vlm_config_from_options(vlm_options))
     with progress_callback() as progress:
         report = run_build(config, progress)
     print_build_summary(config, report)
+    if report.vlm:
+        console.print(f"vlm drafts: {report.vlm['questions']} questions, {report.vlm['requests']} requests, "
+                      f"{report.vlm['cache_hits']} cache hits, stop: {escape(str(report.vlm['stop_reason']))}")
 
 
 @click.command()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from lrsgro.vlm.config import VlmConfig
+
+logger = logging.getLogger(__name__)
 
 
 class Ledger:
@@ -53,6 +56,11 @@ class Ledger:
             self._in_flight -= 1
             if prompt_tokens is None and completion_tokens is None:
                 self.responses_without_usage += 1
+                if self.responses_without_usage == 1 and self._config.budget_usd is not None:
+                    logger.warning(
+                        "the server sent a response without token usage, so its cost is unknown "
+                        "and the budget cannot count it"
+                    )
             self.input_tokens += prompt_tokens or 0
             self.output_tokens += completion_tokens or 0
             cost = self._config.cost_usd(prompt_tokens or 0, completion_tokens or 0)

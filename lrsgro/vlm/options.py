@@ -13,6 +13,7 @@ process lists and run logs: the key comes from ``OPENAI_API_KEY`` or ``--vlm-api
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +24,8 @@ from lrsgro.errors import InputError
 from lrsgro.vlm.config import VlmConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+CACHE_ENV = "LRSGRO_CACHE"
 
 OPTION_NAMES = (
     "vlm_endpoint",
@@ -60,7 +63,7 @@ _OPTIONS = (
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
         help="Folder of cached VLM responses (one file per request), so a re-run or a resumed run "
-        "sends only the missing requests. Default: vlm-cache inside the output folder.",
+        "sends only the missing requests. Default: $LRSGRO_CACHE/vlm, else ~/.cache/lrsgro/vlm.",
     ),
     click.option(
         "--vlm-budget-usd",
@@ -122,7 +125,8 @@ def vlm_config_from_options(
 
     Args:
         options: the command's keyword arguments; keys other than the vlm options are ignored.
-        default_cache: cache folder used when ``--vlm-cache`` is not given.
+        default_cache: cache folder used when ``--vlm-cache`` is not given; None means
+            :func:`default_cache_dir`.
 
     Returns:
         None when ``--vlm-endpoint`` is not given, so drafting is off.
@@ -132,14 +136,14 @@ def vlm_config_from_options(
     """
     endpoint = options.get("vlm_endpoint")
     if not endpoint:
-        given = [
+        without_endpoint = [
             "--" + name.replace("_", "-")
             for name in ("vlm_model", "vlm_cache", "vlm_budget_usd", "vlm_api_key_file")
             if options.get(name) is not None
         ]
-        if given:
+        if without_endpoint:
             raise InputError(
-                f"{', '.join(given)} given without --vlm-endpoint",
+                f"{', '.join(without_endpoint)} given without --vlm-endpoint",
                 fix="pass --vlm-endpoint URL to turn VLM drafting on, or drop the other --vlm options",
             )
         return None
@@ -153,10 +157,24 @@ def vlm_config_from_options(
         model=model,
         api_key_file=options.get("vlm_api_key_file"),
         concurrency=options.get("vlm_concurrency") or 4,
-        cache_dir=options.get("vlm_cache") or default_cache,
+        cache_dir=options.get("vlm_cache") or default_cache or default_cache_dir(),
         budget_usd=options.get("vlm_budget_usd"),
         price_input_per_million=options.get("vlm_price_input"),
         price_output_per_million=options.get("vlm_price_output"),
         timeout_s=options.get("vlm_timeout") or 120.0,
         json_mode=options.get("vlm_json_mode", True),
     )
+
+
+def default_cache_dir() -> Path:
+    """Return ``$LRSGRO_CACHE/vlm``, else ``$XDG_CACHE_HOME/lrsgro/vlm``, else ``~/.cache/lrsgro/vlm``.
+
+    The cache lives outside the dataset folder so it is never published with the dataset.
+    Entries are keyed by request hash, so builds can share it.
+    """
+    root = os.environ.get(CACHE_ENV)
+    if root:
+        return Path(root).expanduser() / "vlm"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "lrsgro" / "vlm"

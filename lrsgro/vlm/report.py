@@ -56,7 +56,7 @@ class DraftReport(BaseModel):
     """Counts and costs of one drafting run. It never contains the API key.
 
     ``requests`` counts HTTP attempts, so ``requests - retries`` is the number of distinct
-    requests sent; a response read from the cache is a cache hit, not a request.
+    requests sent. A response read from the cache is a cache hit, not a request.
     """
 
     model: str

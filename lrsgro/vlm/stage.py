@@ -1,8 +1,8 @@
 """The VLM drafting stage of ``lrsgro build``: draft candidate questions for many targets.
 
-For each target the stage builds the views, renders the level's prompt template, and looks
-the request up in the response cache by its hash; only a miss is sent to the model. Workers
-run in a bounded thread pool. The reply is parsed and validated draft by draft, answers that
+For each target the stage builds the views, renders the level's prompt template and looks
+the request up in the response cache by its hash. Only a cache miss is sent to the model.
+Workers run in a bounded thread pool. The reply is parsed and validated draft by draft, answers that
 contradict measured facts are flagged, and every valid draft becomes a :class:`Question`
 with provenance ``vlm`` and review status ``candidate``.
 """
@@ -20,6 +20,7 @@ from typing import Any
 
 from lrsgro.errors import InputError, LrsgroError
 from lrsgro.records import Evidence, Question, VlmProvenance, make_qid
+from lrsgro.taxonomy import get_type
 from lrsgro.vlm.budget import Ledger
 from lrsgro.vlm.cache import CachedResponse, ResponseCache, request_hash
 from lrsgro.vlm.client import ChatClient, RequestFailed
@@ -106,7 +107,10 @@ def draft_questions(
                     if on_progress is not None:
                         on_progress(DraftProgress(done, len(targets), outcome.target_id, outcome.status))
             except BaseException:
+                # Closing the client ends the requests in flight at once instead of after
+                # their timeout. Responses already cached stay.
                 run.stop.set()
+                run.close()
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
     finally:
@@ -265,11 +269,12 @@ def _to_question(
 ) -> Question:
     referent = target.referent
     referent_id = referent.id if referent is not None else ""
-    roi = list(referent.box) if referent is not None else None
+    expression = referent.expression if referent is not None else ""
+    roi = [float(v) for v in referent.box] if referent is not None else None
     roi_1024 = None
     if roi is not None:
         scale = FRAME_SIDE / max(target.image_width, target.image_height)
-        roi_1024 = [v * scale for v in roi]
+        roi_1024 = [round(v * scale, 2) for v in roi]
 
     measured = dict(target.facts)
     if draft.flags:
@@ -277,7 +282,9 @@ def _to_question(
     object_ids = list(target.object_ids) or ([referent_id] if referent_id else [])
 
     return Question(
-        qid=make_qid(target.image_id, draft.level, draft.category, referent_id, draft.question),
+        # The same parts as rule questions use, so a draft that repeats a rule question
+        # gets its id and the build keeps one of them.
+        qid=make_qid(target.image_id, get_type(draft.level, draft.category).slug, expression, draft.question),
         image_id=target.image_id,
         image=target.image,
         image_width=target.image_width,
@@ -291,10 +298,11 @@ def _to_question(
         choices=draft.choices,
         roi=roi,
         roi_1024=roi_1024,
-        referent=referent.expression if referent is not None else None,
+        referent=expression or None,
         provenance="vlm",
         review_status="candidate",
         evidence=Evidence(object_ids=object_ids, measured=measured),
+        source_labels=target.source_labels,
         vlm=VlmProvenance(
             model=config.model,
             endpoint_host=config.endpoint_host,

@@ -1,4 +1,4 @@
-"""What the drafting stage is asked about: one image, one level and one referent per target."""
+"""Drafting targets: one image, one level and one referent per request to the model."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from lrsgro.errors import InputError
 from lrsgro.taxonomy import Level, Source, find_type, types_at
 
-# The types each level asks for when a target names none. At object level these are the
-# two types no rule decides; at the other levels, the types whose rules are the weakest.
+# The categories requested at each level when a target names none. At object level these
+# are the two types no rule decides. At the other levels they are the types with the weakest rules.
 DEFAULT_CATEGORIES: dict[str, tuple[str, ...]] = {
     "global": ("Scene Type", "Urban-Rural", "Season"),
     "region": ("Region status", "Other visual features", "Region function"),
@@ -59,6 +59,7 @@ class DraftTarget:
         context_box: the area around an object shown as the region view; None means the
             object box grown to three times its size (at least 256 pixels a side).
         split: the split written on the questions until the build assigns the real one.
+        source_labels: the label file the facts came from, written on the questions.
     """
 
     image_path: Path
@@ -73,6 +74,7 @@ class DraftTarget:
     object_ids: tuple[str, ...] = ()
     context_box: tuple[float, float, float, float] | None = None
     split: str = "unassigned"
+    source_labels: str | None = None
 
     @property
     def target_id(self) -> str:
