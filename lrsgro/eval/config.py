@@ -4,7 +4,8 @@ A configuration says which backend serves the model and how to talk to it: the s
 name, the default protocol, pixel limits, decoding settings and how the model writes boxes
 (``absolute`` pixels of the image it was shown, or ``norm1000``, 0-1000 on each axis).
 
-``--model`` accepts a file name from ``eval/models`` (``zoomearth-3b``) or a spec:
+``--model`` accepts a file name from ``eval/models`` (``zoomearth-3b``), the path of such a
+YAML file, or a spec:
 ``openai:NAME`` (any OpenAI-compatible server at ``--endpoint``), ``transformers:PATH``
 (local weights), ``replay:FILE`` (an existing predictions file), ``majority`` or ``random``.
 """
@@ -157,11 +158,13 @@ def resolve_model(spec: str) -> ModelConfig:
     path = models_dir() / f"{spec}.yaml"
     if path.is_file():
         return load_model_config(path)
+    if spec.endswith((".yaml", ".yml")) and Path(spec).is_file():
+        return load_model_config(Path(spec))
 
     known = ", ".join(model_names()) or "(none)"
     raise InputError(
         f"unknown model {spec!r}",
-        fix=f"use a configuration name ({known}) or a spec: openai:NAME, transformers:PATH, "
+        fix=f"use a configuration name ({known}), a YAML file, or a spec: openai:NAME, transformers:PATH, "
         "replay:FILE, majority, random",
     )
 

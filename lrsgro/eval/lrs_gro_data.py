@@ -52,6 +52,7 @@ RELEASE_ID_FIELD = "question_id"
 RELEASE_REQUIRED = ("question_id", "image_name", "category", "question", "ground_truth")
 IMAGE_FOLDERS = ("", "image", "images", "imgs")
 OTHER_SUFFIX = "-other"
+DEFAULT_SPLIT = "test"
 
 _SPACES = re.compile(r"\s+")
 _YES_NO = {"yes", "no"}
@@ -87,12 +88,9 @@ def load_lrs_gro(
     roots = _image_roots(data, images)
     sizes = _ImageSizes()
     for split_hint, source, line, record in _release_records(data):
-        sample = _release_sample(record, split_hint, source, line, roots, sizes, result)
-        if sample is None:
-            continue
-        if wanted is not None and sample.split not in wanted:
-            continue
-        result.samples.append(sample)
+        sample = _release_sample(record, split_hint, source, line, roots, sizes, result, wanted)
+        if sample is not None:
+            result.samples.append(sample)
 
     _drop_duplicate_ids(result)
     if not result.samples and wanted is not None:
@@ -282,7 +280,9 @@ def _release_sample(
     roots: list[Path],
     sizes: _ImageSizes,
     result: BenchmarkData,
+    wanted: set[str] | None,
 ) -> EvalSample | None:
+    """Return the sample of one release record, or None when it is left out (noted)."""
     if not isinstance(record, dict):
         raise InputError("a question record must be a JSON object", path=source, line=line)
     missing = [key for key in RELEASE_REQUIRED if record.get(key) is None]
@@ -295,6 +295,8 @@ def _release_sample(
         )
 
     qid = str(record["question_id"])
+    if wanted is not None and _split_name(record, split_hint) not in wanted:
+        return None
     split = _record_split(record, split_hint, qid, result)
     answer = _record_answer(str(record["ground_truth"]), qid, result)
     if not answer:
@@ -351,12 +353,19 @@ def _release_sample(
     )
 
 
+def _split_name(record: dict[str, Any], hint: str | None) -> str:
+    raw = record.get("split")
+    if raw is None:
+        return hint or DEFAULT_SPLIT
+    return str(raw).strip().lower()
+
+
 def _record_split(record: dict[str, Any], hint: str | None, qid: str, result: BenchmarkData) -> str:
     raw = record.get("split")
     if raw is None:
         if hint is None:
-            result.note("split-missing", "records without a split name were put in split 'test'").add(qid)
-            return "test"
+            result.note("split-missing", f"records without a split name were put in split {DEFAULT_SPLIT!r}").add(qid)
+            return DEFAULT_SPLIT
         return hint
 
     split = str(raw).strip().lower()

@@ -34,8 +34,9 @@ MANIFEST_FILE = "manifest.json"
 PREDICTIONS_FILE = "predictions.jsonl"
 SCORES_FILE = "scores.json"
 
-# Manifest fields that describe the run but do not change any answer.
-_NOT_IDENTITY = {"created_at", "git_commit", "data", "data_notes", "questions_selected"}
+# Manifest fields that describe the run but do not change any answer. The endpoint is one:
+# a server restarted on another port still serves the same model (served_model says which).
+_NOT_IDENTITY = {"created_at", "git_commit", "data", "data_notes", "questions_selected", "endpoint"}
 
 Stage = Literal["stage1", "stage2", "answer"]
 
@@ -54,7 +55,8 @@ class RunManifest(BaseModel):
         model: the model name or spec given on the command line.
         backend: ``openai``, ``transformers``, ``replay``, ``majority`` or ``random``.
         served_model: the model name sent to the server, or the weights folder.
-        endpoint: the server URL without user info, query or fragment.
+        endpoint: the server URL without user info, query or fragment (not part of the
+            identity, so a restarted server on another port resumes the run).
         protocol: ``zoom``, ``direct``, ``blind``, ``oracle-crop`` or ``none``.
         prompt_hash: SHA-256 of the prompt templates in use.
         prompts: SHA-256 of each template, by name.
@@ -186,6 +188,8 @@ class RunLog:
                 logger.warning(
                     "resuming a run started at commit %s with commit %s", stored.git_commit, manifest.git_commit
                 )
+            if stored.endpoint != manifest.endpoint:
+                logger.warning("resuming a run started on %s with %s", stored.endpoint, manifest.endpoint)
             manifest = stored
         elif predictions_path.is_file() and predictions_path.stat().st_size > 0:
             raise InputError(
