@@ -25,6 +25,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("push", "push"),
     ("eval", "eval_command"),
     ("eval", "score"),
+    ("leaderboard", "leaderboard"),
 ]
 
 

@@ -27,7 +27,7 @@ from lrsgro.eval.lrs_gro_data import OTHER_SUFFIX, normalise_answer, normalise_c
 from lrsgro.eval.runlog import PredictionRecord
 from lrsgro.imagery.frames import LRSGRO_FRAME_SIDE
 from lrsgro.scoring.extract import extract
-from lrsgro.taxonomy import LEVELS
+from lrsgro.taxonomy import LEVELS, find_type
 
 REQUIRED_FIELDS = ("question_id", "ground_truth", "category", "type")
 DEFAULT_VIEW_SIDE = 512
@@ -97,6 +97,7 @@ def _reference(item: dict[str, Any]) -> dict[str, Any]:
     level = raw_level if raw_level in LEVELS else "global"
     category, known = normalise_category(level, str(item["category"]))
     roi = _first_box(item.get("bbox_ref"))
+    qtype = find_type(level, category)
     return {
         "answer": normalise_answer(str(item["ground_truth"])),
         "category": category,
@@ -104,7 +105,7 @@ def _reference(item: dict[str, Any]) -> dict[str, Any]:
         "options": [],
         "roi": roi,
         "image_size": None,
-        "needs_roi": roi is not None,
+        "needs_roi": qtype.needs_roi if qtype is not None else roi is not None,
         "report_apart": not known or category.endswith(OTHER_SUFFIX),
         "split": "test",
     }
