@@ -139,6 +139,7 @@ def test_rectangle_with_separate_labels_result(tmp_path: Path) -> None:
     _, images = read_labels(path, "label_studio")
 
     assert [obj.category for obj in images[0].objects] == ["bridge"]
+    assert images[0].warnings == []
 
 
 def test_unknown_label_and_cancelled_annotation(tmp_path: Path) -> None:

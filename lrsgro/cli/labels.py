@@ -78,9 +78,7 @@ def labels() -> None:
     help="Class-name file of YOLO-OBB labels (data.yaml with names: or classes.txt); "
     "by default it is looked for beside the labels.",
 )
-@click.pass_context
 def inspect(
-    ctx: click.Context,
     path: Path,
     format_name: str,
     image: Path | None,
@@ -102,7 +100,9 @@ def inspect(
     else:
         _print_report(report)
 
-    ctx.exit(EXIT_REJECTED if report.status == "rejected" else EXIT_READ)
+    # SystemExit rather than ctx.exit: lrsgro's entry point runs click with
+    # standalone_mode=False, where click returns the code of ctx.exit instead of exiting.
+    raise SystemExit(EXIT_REJECTED if report.status == "rejected" else EXIT_READ)
 
 
 def _inspect(

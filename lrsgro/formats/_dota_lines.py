@@ -15,6 +15,7 @@ from pathlib import Path
 from lrsgro.formats.base import (
     ReadContext,
     add_polygon,
+    context_for_image,
     pairs,
     read_text,
     record_error,
@@ -32,7 +33,7 @@ _MISSING_GSD = ("", "null", "none", "nan")
 
 @dataclass
 class HeadSummary:
-    """What the first lines of a file show: header lines and the class names of object lines."""
+    """Summary of a file's first lines: whether a header line appears, and the class names of object lines."""
 
     header: bool
     names: list[str]
@@ -84,6 +85,7 @@ def read_lines(path: Path, context: ReadContext, format_name: str, *, fine_grain
     the class itself for DOTA.
     """
     labels = ImageLabels(image_id=path.stem, source=str(path), format=format_name)
+    context = context_for_image(context, labels, None)
     resolve: Callable[..., tuple[str, str | None] | None] = _resolve_fine if fine_grained else _resolve_coarse
 
     for number, raw_line in enumerate(read_text(path).split("\n"), start=1):

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from shapely.geometry import Polygon
-
 from lrsgro.errors import ImageError, LabelFormatError
 from lrsgro.objects import ImageLabels, LabeledObject, Point, ReadIssue
 from lrsgro.vocab import ClassInfo, ClassVocabulary, class_key, load_classes
@@ -252,6 +250,20 @@ def pairs(numbers: list[float]) -> list[Point]:
     return [(numbers[i], numbers[i + 1]) for i in range(0, len(numbers) - 1, 2)]
 
 
+def ring_area(points: list[Point] | tuple[Point, ...]) -> float:
+    """Return the area enclosed by a ring (shoelace formula; the ring need not be closed).
+
+    For a self-intersecting ring this is the absolute signed area, as shapely reports it.
+    """
+    total = 0.0
+    count = len(points)
+    for index in range(count):
+        x1, y1 = points[index]
+        x2, y2 = points[(index + 1) % count]
+        total += x1 * y2 - x2 * y1
+    return abs(total) / 2.0
+
+
 def add_polygon(
     labels: ImageLabels,
     context: ReadContext,
@@ -282,7 +294,7 @@ def add_polygon(
     if context.image_size is not None:
         width, height = context.image_size
         clipped = _clip(points, width, height)
-        if clipped != points:
+        if clipped is not points:
             labels.clipped += 1
             labels.issues.append(
                 ReadIssue(
@@ -296,15 +308,14 @@ def add_polygon(
             points = clipped
         holes = tuple(tuple(_clip(list(hole), width, height)) for hole in holes)
 
-    polygon = Polygon(points)
-    if polygon.area <= 0.0:
+    if ring_area(points) <= 0.0:
         _drop(labels, "polygon has zero area; dropped", line, points)
         return None
 
     kept_holes = []
     for hole in holes:
         ring = _open_ring(list(hole))
-        if len(set(ring)) < 3 or Polygon(ring).area <= 0.0:
+        if len(set(ring)) < 3 or ring_area(ring) <= 0.0:
             record_warning(labels, "hole has zero area; left out", line, _format_points(ring))
             continue
         kept_holes.append(tuple((float(x), float(y)) for x, y in ring))
@@ -356,6 +367,9 @@ def _open_ring(points: list[Point]) -> list[Point]:
 
 
 def _clip(points: list[Point], width: int, height: int) -> list[Point]:
+    """Return ``points`` clamped to the image; the same list object when all lie inside."""
+    if all(0.0 <= x <= width and 0.0 <= y <= height for x, y in points):
+        return points
     return [(min(max(x, 0.0), float(width)), min(max(y, 0.0), float(height))) for x, y in points]
 
 

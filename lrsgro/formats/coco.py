@@ -1,10 +1,10 @@
 """COCO instance JSON, as iSAID and many converters write it.
 
-Sources: the COCO format, "Microsoft COCO: Common Objects in Context" (Lin et al., ECCV 2014),
-https://cocodataset.org/#format-data; iSAID, "iSAID: A Large-scale Dataset for Instance
-Segmentation in Aerial Images" (Waqas Zamir et al., CVPR Workshops 2019),
-https://captain-whu.github.io/iSAID/ (DOTA v1.0 images, GSD about 0.1 to 4.5 m/px; licence:
-academic use only).
+Sources: the COCO format is described in "Microsoft COCO: Common Objects in Context" (Lin et
+al., ECCV 2014) and at https://cocodataset.org/#format-data. iSAID is "iSAID: A Large-scale
+Dataset for Instance Segmentation in Aerial Images" (Waqas Zamir et al., CVPR Workshops
+2019), https://captain-whu.github.io/iSAID/. It uses the DOTA v1.0 images (GSD about 0.1 to
+4.5 m/px) and is licensed for academic use only.
 
 Format: one JSON object with ``images`` (``id``, ``file_name``, ``width``, ``height``),
 ``categories`` (``id``, ``name``) and ``annotations`` (``image_id``, ``category_id``,
@@ -31,8 +31,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from shapely.geometry import Polygon
-
 from lrsgro.errors import LabelFormatError
 from lrsgro.formats.base import (
     ReadContext,
@@ -44,6 +42,7 @@ from lrsgro.formats.base import (
     record_error,
     record_warning,
     resolve_class,
+    ring_area,
 )
 from lrsgro.objects import ImageLabels, Point
 
@@ -88,7 +87,7 @@ def read(path: Path, context: ReadContext) -> list[ImageLabels]:
             continue
 
         image_key = annotation.get("image_id")
-        labels = images.get(image_key)
+        labels = images.get(image_key) if isinstance(image_key, (int, str)) else None
         if labels is None:
             labels = _orphan(images, contexts, image_key, path, context)
             record_error(labels, "annotation refers to an image id missing from 'images'", index, image_key)
@@ -105,7 +104,7 @@ def _category_names(categories: Any, path: Path) -> dict[Any, str]:
         raise LabelFormatError("'categories' must be a list", path=path)
     names: dict[Any, str] = {}
     for entry in categories:
-        if isinstance(entry, dict) and "id" in entry and isinstance(entry.get("name"), str):
+        if isinstance(entry, dict) and isinstance(entry.get("id"), (int, str)) and isinstance(entry.get("name"), str):
             names[entry["id"]] = entry["name"]
     return names
 
@@ -126,9 +125,9 @@ def _add_image(
     path: Path,
     context: ReadContext,
 ) -> None:
-    if not isinstance(record, dict) or "id" not in record:
+    if not isinstance(record, dict) or not isinstance(record.get("id"), (int, str)):
         labels = _orphan(images, contexts, None, path, context)
-        record_warning(labels, "image entry without an id; ignored", None, record)
+        record_warning(labels, "image entry without a number or text id; ignored", None, record)
         return
 
     file_name = str(record.get("file_name") or "").strip() or None
@@ -167,7 +166,7 @@ def _read_annotation(
     index: int,
 ) -> None:
     category_id = annotation.get("category_id")
-    name = categories.get(category_id)
+    name = categories.get(category_id) if isinstance(category_id, (int, str)) else None
     if name is None:
         record_error(labels, "category_id is not in this file's 'categories'", index, category_id)
         return
@@ -215,7 +214,7 @@ def _read_shape(labels: ImageLabels, annotation: dict[str, Any], index: int) -> 
             record_warning(
                 labels, f"object has {len(polygons)} polygon parts; kept the largest", index, annotation.get("id")
             )
-            return max(polygons, key=_area)
+            return max(polygons, key=ring_area)
         return polygons[0]
 
     if isinstance(segmentation, dict):
@@ -229,8 +228,3 @@ def _read_shape(labels: ImageLabels, annotation: dict[str, Any], index: int) -> 
         return None
     return box_points(x, y, x + width, y + height)
 
-
-def _area(points: list[Point]) -> float:
-    if len(points) < 3:
-        return 0.0
-    return Polygon(points).area

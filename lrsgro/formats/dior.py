@@ -5,10 +5,10 @@ Benchmark" (Li et al., ISPRS J. Photogramm. Remote Sens. 2020); DIOR-R, its orie
 version, "Anchor-free Oriented Proposal Generator for Object Detection" (Cheng et al., IEEE
 TGRS 2022). Licence: for academic research only.
 
-Format: one VOC XML file per image (``00001.xml`` for ``00001.jpg``): ``<filename>``,
-``<size>`` (DIOR images are 800x800 px, GSD about 0.5 to 30 m/px, from Google Earth), and one
-``<object>`` per object with ``<name>``, optional ``<difficult>`` and ``<truncated>`` (a
-missing ``<difficult>`` reads as 0), and either
+Format: one VOC XML file per image (``00001.xml`` for ``00001.jpg``) with ``<filename>`` and
+``<size>``. DIOR images are 800x800 px Google Earth tiles with a GSD of about 0.5 to 30 m/px.
+Each ``<object>`` has ``<name>``, optional ``<difficult>`` and ``<truncated>`` (a missing
+``<difficult>`` reads as 0), and either
 
 * ``<bndbox>`` with ``xmin ymin xmax ymax`` (DIOR, axis-aligned), or
 * ``<robndbox>`` with the corners ``x_left_top y_left_top x_right_top ... y_left_bottom``

@@ -5,12 +5,12 @@ High-Resolution Remote Sensing Imagery" (Sun et al., ISPRS J. Photogramm. Remote
 distributed through the Gaofen challenge (https://www.gaofen-challenge.com). Licence: for
 academic research only.
 
-Format: one XML file per image. ``<source><filename>`` names the image, ``<size>`` gives
-width and height, and each ``<objects><object>`` has ``<coordinate>pixel</coordinate>``, the
+Format: one XML file per image. ``<source><filename>`` names the image and ``<size>`` gives
+width and height. Each ``<objects><object>`` has ``<coordinate>pixel</coordinate>``, the
 class in ``<possibleresult><name>`` (result files add ``<probability>``), and a closed
-polygon of five ``<point>x,y</point>``: the four corners of an oriented box in
-full-resolution pixels, the first repeated at the end. Images are Gaofen-2 and Gaofen-3 tiles
-of about 1000 to 10000 px, with a GSD of 0.3 to 0.8 m/px.
+polygon of five ``<point>x,y</point>``. The points are the four corners of an oriented box in
+full-resolution pixels, with the first repeated at the end. Images are Gaofen-2 and Gaofen-3
+tiles of about 1000 to 10000 px, with a GSD of 0.3 to 0.8 m/px.
 
 Classes: 37 fine classes under 5 parents (FAIR1M's own hierarchy)::
 

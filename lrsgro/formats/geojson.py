@@ -5,10 +5,11 @@ many tools still write). Used by SpaceNet, RarePlanes, solaris and most GIS expo
 licence is that of the labels.
 
 Format: a FeatureCollection, a single Feature or a bare geometry. Coordinates are in the
-CRS named by the top-level ``crs`` member (``{"type": "name", "properties": {"name":
-"urn:ogc:def:crs:EPSG::32616"}}``, or the older ``{"type": "EPSG", "properties": {"code":
-32616}}``); without one they are lon/lat on WGS 84 (OGC:CRS84), as RFC 7946 requires. Every
-geographic CRS is read in lon/lat order, the order GeoJSON writers use.
+CRS named by the top-level ``crs`` member, written as ``{"type": "name", "properties":
+{"name": "urn:ogc:def:crs:EPSG::32616"}}`` or in the older form ``{"type": "EPSG",
+"properties": {"code": 32616}}``. Without a ``crs`` member they are lon/lat on WGS 84
+(OGC:CRS84), as RFC 7946 requires. Every geographic CRS is read in lon/lat order, because
+that is the order GeoJSON writers use.
 
 Conversion: the image (``ReadContext.image_path``, the ``--image`` option) supplies the CRS
 and the geotransform, read from its header with rasterio. Geometries in another CRS are
@@ -103,11 +104,11 @@ def read(path: Path, context: ReadContext) -> list[ImageLabels]:
         _read_feature(labels, context, header, source_crs, feature, index, skipped)
 
     for kind, indices in skipped.items():
-        shown = ", ".join(str(i) for i in indices[:10]) + (" ..." if len(indices) > 10 else "")
+        listed = ", ".join(str(i) for i in indices[:10]) + (" ..." if len(indices) > 10 else "")
         record_warning(
             labels,
             f"{len(indices)} {kind} feature(s) skipped: only Polygon and MultiPolygon have an area "
-            f"(features {shown})",
+            f"(features {listed})",
             indices[0],
         )
         labels.dropped += len(indices)
@@ -126,7 +127,7 @@ def _features(data: Any, path: Path) -> list[dict[str, Any]]:
         return features
     if kind == "Feature":
         return [data]
-    if isinstance(kind, str) and "coordinates" in data or kind == "GeometryCollection":
+    if (isinstance(kind, str) and "coordinates" in data) or kind == "GeometryCollection":
         return [{"type": "Feature", "properties": {}, "geometry": data}]
     raise LabelFormatError(
         f"expected a GeoJSON FeatureCollection, Feature or geometry, found type {kind!r}",
@@ -159,7 +160,7 @@ def _source_crs(data: dict[str, Any], path: Path) -> Any:
     except CRSError:
         raise LabelFormatError(f"unknown CRS {text!r}", path=path, fix="name the CRS by an EPSG code") from None
     if crs.is_geographic and crs.to_epsg() == 4326:
-        # GeoJSON writers put longitude first whatever the CRS authority says.
+        # GeoJSON writers put longitude first, whatever axis order the EPSG definition gives.
         return CRS.from_user_input(_WGS84_LONLAT)
     return crs
 

@@ -10,11 +10,11 @@ full-resolution image) and ``annotations``, each with a ``result`` list and
 ``was_cancelled``. Each region result has ``type``, ``original_width``, ``original_height``
 and ``value``:
 
-* ``rectanglelabels``: ``x``, ``y``, ``width``, ``height`` in percent of the image (x and
-  width of its width, y and height of its height) and ``rotation`` in degrees clockwise
-  around the rectangle's top-left corner (``x``, ``y``); a missing ``rotation`` is 0. The
-  reader scales to pixels first and rotates in pixel space, so a rotated box on a
-  non-square image stays a rectangle.
+* ``rectanglelabels``: ``x`` and ``width`` in percent of the image width, ``y`` and
+  ``height`` in percent of its height, and ``rotation`` in degrees clockwise around the
+  rectangle's top-left corner (``x``, ``y``). A missing ``rotation`` is 0. The reader scales
+  to pixels first and rotates in pixel space, so a rotated box on a non-square image stays
+  a rectangle.
 * ``polygonlabels``: ``points`` as ``[[x%, y%], ...]``.
 * ``rectangle`` and ``polygon`` take their class from a ``labels`` result with the same id.
 
@@ -131,6 +131,8 @@ def _read_task(labels: ImageLabels, context: ReadContext, task: dict[str, Any], 
             record_error(labels, "result entry is not an object", index, item)
             continue
         kind = str(item.get("type", "")).lower()
+        if kind == "labels":
+            continue  # read by _labels_by_id as the class of a rectangle or polygon
         if kind not in _REGION_TYPES:
             skipped[kind or "untyped"] = skipped.get(kind or "untyped", 0) + 1
             continue
@@ -242,10 +244,10 @@ def _read_region(
 def rectangle_corners(value: dict[str, Any], width: int, height: int) -> list[Point]:
     """Return the pixel corners of a Label Studio rectangle, clockwise from its top-left.
 
-    ``x`` and ``width`` are percent of the image width, ``y`` and ``height`` percent of its
-    height; ``rotation`` (degrees, clockwise on screen, default 0) turns the rectangle
-    around its top-left corner. Scaling happens before rotating: rotating percent values would
-    shear the box on a non-square image.
+    ``x`` and ``width`` are percent of the image width, and ``y`` and ``height`` percent of
+    its height. ``rotation`` (degrees, clockwise on screen, default 0) turns the rectangle
+    around its top-left corner. Scaling happens before rotating, because rotating percent
+    values would shear the box on a non-square image.
     """
     left = float(value["x"]) / 100.0 * width
     top = float(value["y"]) / 100.0 * height

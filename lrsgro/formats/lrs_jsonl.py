@@ -13,9 +13,9 @@ Format: one JSON object per line, a question each. The two releases differ:
   ``[x0, y0, x1, y1]`` or ``[]`` for global questions, and in the SFT split ``label`` (the
   referring expression) and ``scale``. The ``bbox`` is in the frame of the image resized to a
   long side of 1024 px: full-resolution pixels are ``bbox * scale`` with ``scale =
-  max(max(width, height) / 1024, 1)``. Records without ``scale`` need the image size (from
-  ``--image``) to be scaled; without it the box stays in the 1024 px frame, with a warning
-  and the attribute ``frame=preview-1024``.
+  max(max(width, height) / 1024, 1)``. Records without ``scale`` are scaled with the image
+  size from ``--image``. Without that size the box stays in the 1024 px frame, with a
+  warning and the attribute ``frame=preview-1024``.
 * LRS-VQA: ``question_id``, ``image`` (a path), ``text`` (the question, with an answer
   instruction appended), ``ground_truth``, ``category``, ``image_size`` [width, height], and
   for object questions ``hbox`` ``[x0, y0, x1, y1]`` and ``rbox`` (four corners) in
@@ -247,7 +247,7 @@ def _roi(raw: dict[str, Any], size: tuple[int, int] | None) -> tuple[list[Point]
     """Return the record's box as full-resolution corners (or preview ones) and its frame.
 
     Raises:
-        ValueError: when a box field holds the wrong number of values or a non-number.
+        ValueError: when a box field has the wrong number of values or a value that is not a number.
     """
     for key, count in (("rbox", 8), ("hbox", 4)):
         value = raw.get(key)

@@ -1,8 +1,8 @@
 """Read one label file and summarise it: format, objects, classes, warnings and errors.
 
 This is what ``lrsgro labels inspect`` prints. A file is *rejected* when it cannot be read at
-all (missing, unknown format, not parseable, no image where one is needed) or when it has
-records but every one of them is invalid; otherwise it is *read*, and its invalid records are
+all (missing, unknown format, not parseable, no image where one is needed), or when it has
+records and every one of them is invalid. Otherwise it is *read*: its invalid records are
 listed as errors beside the objects that were kept.
 """
 

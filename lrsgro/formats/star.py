@@ -13,10 +13,11 @@ with the four corners of an oriented box in full-resolution pixels. The images a
 object classes, spelled in lower case with underscores (``wind_mill``, ``toll_gate``,
 ``boarding_bridge``), and 58 relation predicates, which this reader does not use.
 
-Classes are fine-grained: each STAR class is looked up in the vocabulary, and a class with a
-parent there becomes the object's ``fine_category`` under the parent as ``category``
-(``boat`` is fine class boat of category ship; ``tower_crane`` of crane; ``car_parking`` of
-parking lot). A class without a parent (``runway``, ``chimney``) is the category itself.
+Classes are fine-grained. Each STAR class is looked up in the vocabulary, and a class with a
+parent there becomes the object's ``fine_category``, with the parent as ``category``. So
+``boat`` is fine class boat of category ship, ``tower_crane`` is tower crane of crane, and
+``car_parking`` is car parking of parking lot. A class without a parent (``runway``,
+``chimney``) is the category itself.
 
 Telling STAR from DOTA: the line format is the same, so the sniffer looks at the class names.
 A name that only STAR uses (``wind_mill``, ``dock``, ``soccer_ball_field``) makes the file

@@ -12,8 +12,8 @@ properties carry
 * ``bounds_imcoords``: ``"xmin,ymin,xmax,ymax"`` in full-resolution pixels of that image, or
   eight numbers (four corners of an oriented box) in derived files such as the Dacon/SI
   Analytics contest data;
-* ``type_id``: one of the 60 class ids below; derived files add ``type_name``, which then
-  names the class instead of the id (their ids follow another table);
+* ``type_id``: one of the 60 class ids of ``XVIEW_CLASSES``. Derived files add ``type_name``, and then the
+  reader takes the class from it, because their ids follow another table;
 * ``feature_id``, ``cat_id``, ``edited_by`` and others, kept as attributes where short.
 
 The geometry is the same box in lon/lat (EPSG:4326); the reader uses the pixel box. The

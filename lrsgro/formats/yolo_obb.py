@@ -15,10 +15,10 @@ too. An empty file is an image without objects.
 
 Class names: ``class_index`` is an index into ``names`` of the dataset YAML (a mapping
 ``0: plane`` or a list) or into the lines of ``classes.txt``. The reader uses
-``ReadContext.names_file`` when set; otherwise it looks for ``data.yaml``, ``dataset.yaml``,
-``classes.txt`` or any other ``*.yaml`` with ``names:`` beside the label file, then in the
-parent and grandparent folders (the dataset root of the ``labels/<split>/`` layout).
-Classes are coarse classes.
+``ReadContext.names_file`` when set. Otherwise it looks for ``data.yaml``, ``dataset.yaml``,
+``classes.txt`` or any other ``*.yaml`` with ``names:`` beside the label file. It then looks
+in the parent and grandparent folders, where the ``labels/<split>/`` layout keeps the
+dataset YAML. Classes are coarse classes.
 
 Pixels: converting needs the image size. It comes from ``ReadContext.image_size`` (the
 ``--image`` option); otherwise the reader looks for the image itself, named like the label
@@ -122,7 +122,7 @@ def load_names(path: Path) -> dict[int, str]:
     """Read class names by index from a dataset YAML (``names:``) or a ``classes.txt``.
 
     Raises:
-        LabelFormatError: when the file cannot be read or holds no names.
+        LabelFormatError: when the file cannot be read or contains no names.
     """
     try:
         stamp = path.stat().st_mtime_ns
@@ -224,7 +224,7 @@ def _load_names_cached(path: Path, stamp: int) -> tuple[tuple[int, str], ...]:
         items = [(i, line.strip()) for i, line in enumerate(line for line in text.split("\n") if line.strip())]
 
     if not items:
-        raise LabelFormatError("names file holds no class names", path=path, fix="add the class names")
+        raise LabelFormatError("names file contains no class names", path=path, fix="add the class names")
     return tuple(items)
 
 
