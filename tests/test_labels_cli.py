@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from rasterio.transform import from_origin
 
 from lrsgro.cli import cli
+from lrsgro.formats import readers
 
 REPO = Path(__file__).resolve().parents[1]
 BOX = "10 10 50 10 50 40 10 40"
@@ -195,6 +196,14 @@ def test_missing_image_rejected(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert json.loads(result.output)["errors"][0]["message"] == "image not found"
+
+
+def test_formats_lists_every_reader() -> None:
+    result = _invoke("labels", "formats")
+
+    assert result.exit_code == 0
+    listed = [line.split()[0] for line in result.output.splitlines() if line.strip()]
+    assert listed == list(readers())
 
 
 @pytest.mark.parametrize("flag", [[], ["--json"]])

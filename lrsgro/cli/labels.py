@@ -17,6 +17,7 @@ import click
 
 from lrsgro.cli.common import console
 from lrsgro.errors import InputError, LrsgroError
+from lrsgro.formats import readers
 from lrsgro.formats.base import DEFAULT_CLASS_PROPERTIES, ReadContext, read_image_header
 from lrsgro.formats.report import LabelReport, inspect_labels
 
@@ -31,6 +32,15 @@ def labels() -> None:
     """Look at label files without building."""
 
 
+@labels.command("formats")
+def formats() -> None:
+    """List the label formats that --format accepts."""
+    modules = readers()
+    width = max(len(name) for name in modules)
+    for name, module in modules.items():
+        _line(f"{name:<{width}}  {module.DESCRIPTION}")
+
+
 @labels.command("inspect")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option(
@@ -38,8 +48,8 @@ def labels() -> None:
     "format_name",
     default="auto",
     show_default=True,
-    help="Reader to use (dota, star, fair1m, xview, coco, dior, geojson, yolo_obb, label_studio, "
-    "lrs_jsonl); auto guesses it from the file's content.",
+    help="Reader to use, by name ('lrsgro labels formats' lists them), or auto to guess it from the "
+    "file's content.",
 )
 @click.option(
     "--image",
@@ -114,7 +124,7 @@ def _inspect(
     default_class: str | None,
     names_file: Path | None,
 ) -> LabelReport:
-    """Build the report; every failure becomes a rejected report, never a traceback."""
+    """Build the report; input errors and parsing failures become a rejected report instead of a traceback."""
     try:
         context = _context(path, image, class_map, class_properties, default_class, names_file)
         return inspect_labels(path, format_name, context)

@@ -1,4 +1,4 @@
-"""What every label reader shares: the read context, file parsing, polygon checks and class resolution."""
+"""Shared parts of the label readers: the read context, file parsing, polygon checks and class resolution."""
 
 from __future__ import annotations
 
