@@ -26,6 +26,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("eval", "eval_command"),
     ("eval", "score"),
     ("leaderboard", "leaderboard"),
+    ("review", "review"),
 ]
 
 
@@ -50,7 +51,10 @@ _register()
 def main() -> None:
     """Run the CLI; turn lrsgro errors into a message and exit status 2."""
     try:
-        cli.main(standalone_mode=False)
+        # Without standalone mode click returns the code of ctx.exit(code) instead of exiting.
+        result = cli.main(standalone_mode=False)
+        if isinstance(result, int) and result:
+            sys.exit(result)
     except click.exceptions.Abort:
         console.print("aborted")
         sys.exit(130)
