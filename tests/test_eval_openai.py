@@ -257,3 +257,48 @@ def test_direct_and_blind_prompts(release: Path, tmp_path: Path) -> None:
     assert Image.open(io.BytesIO(direct[0].images[0])).size == view_size(IMAGE_SIZE, 256)
     assert all("single word or phrase" in r.text for r in direct)
     assert all(r.images == [] for r in blind)
+
+
+def test_oracle_crop_sends_reference_region(release: Path, tmp_path: Path) -> None:
+    with ScriptedOpenAIServer([Reply(text="<answer>white</answer>")]) as server:
+        run_eval(settings(release, server, tmp_path / "run", protocol="oracle-crop", limit=2))
+        requests = server.requests
+
+    records = {r.qid: r for r in read_predictions(tmp_path / "run" / "predictions.jsonl")}
+    ship = next(r for r in requests if "ship near the pier" in r.text)
+    season = next(r for r in requests if "season" in r.text)
+    assert len(ship.images) == 2
+    assert len(season.images) == 1
+    roi = [v * max(IMAGE_SIZE) / 1024 for v in QUESTIONS[0][5]]
+    assert records["z1"].crop_window == pytest.approx(list(zoom_crop_window(tuple(roi), IMAGE_SIZE)))
+    assert "no-roi" in records["z2"].flags
+
+
+def test_prompt_file_replaces_template(release: Path, tmp_path: Path) -> None:
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text("CUSTOM PROMPT: $question\nReply with one word.\n", encoding="utf-8")
+    with ScriptedOpenAIServer([Reply(text="<answer>white</answer>")]) as server:
+        run_eval(settings(release, server, tmp_path / "default", protocol="direct", limit=1))
+        run_eval(settings(release, server, tmp_path / "custom", protocol="direct", limit=1, prompt_file=prompt))
+        requests = server.requests
+
+        bad = tmp_path / "bad.txt"
+        bad.write_text("no placeholder here", encoding="utf-8")
+        with pytest.raises(InputError, match=r"\$question"):
+            run_eval(settings(release, server, tmp_path / "bad", protocol="direct", prompt_file=bad))
+
+    assert "CUSTOM PROMPT: What color is the ship near the pier?" in requests[1].text
+    hashes = [json.loads((tmp_path / name / "manifest.json").read_text())["prompt_hash"] for name in ("default", "custom")]
+    assert hashes[0] != hashes[1]
+
+
+def test_replay_reproduces_recorded_answers(release: Path, tmp_path: Path) -> None:
+    with ScriptedOpenAIServer(zoom_script(Reply(text="<answer>no</answer>"))) as server:
+        original = run_eval(settings(release, server, tmp_path / "run")).scores
+
+    replayed = run_eval(EvalSettings(data=release, model=f"replay:{tmp_path / 'run'}", protocol="zoom",
+                                     out=tmp_path / "replay", resamples=50)).scores
+    for rule in ("paper", "robust"):
+        assert replayed["rules"][rule]["final"]["micro"] == original["rules"][rule]["final"]["micro"]
+        assert replayed["rules"][rule]["stage1"]["micro"] == original["rules"][rule]["stage1"]["micro"]
+    assert replayed["roi_iou"] == original["roi_iou"]
