@@ -74,11 +74,15 @@ class QuestionOutcome:
 
 
 def question_outcomes(records: Iterable[PredictionRecord]) -> list[QuestionOutcome]:
-    """Group records by question and decide each question's outcome, in first-seen order."""
+    """Group records by question and decide each question's outcome, sorted by question id.
+
+    Sorting makes the bootstrap intervals independent of the order in which concurrent
+    requests finished.
+    """
     by_question: dict[str, list[PredictionRecord]] = defaultdict(list)
     for record in records:
         by_question[record.qid].append(record)
-    return [_outcome(qid, question_records) for qid, question_records in by_question.items()]
+    return [_outcome(qid, by_question[qid]) for qid in sorted(by_question)]
 
 
 def score_records(
