@@ -106,7 +106,8 @@ def test_zoom_two_stage_end_to_end(release: Path, tmp_path: Path) -> None:
     assert stage1.box_full == pytest.approx([100 * scale_x, 60 * scale_y, 140 * scale_x, 90 * scale_y])
     window = zoom_crop_window(tuple(stage1.box_full), IMAGE_SIZE)
     assert stage1.crop_window == pytest.approx(list(window))
-    assert window[2] - window[0] == 512 and window[3] - window[1] == 512
+    assert window[2] - window[0] == 512
+    assert window[3] - window[1] == 512
     assert (stage1.answer, stage2.answer) == ("red", "white")
     assert stage2.crops == 1
 

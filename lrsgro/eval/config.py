@@ -1,6 +1,6 @@
 """Model configurations: ``eval/models/<name>.yaml`` files and ``backend:value`` specs.
 
-A configuration says which backend serves the model and how to talk to it: the served model
+A configuration names the backend that serves the model and how to talk to it: the served model
 name, the default protocol, pixel limits, decoding settings and how the model writes boxes
 (``absolute`` pixels of the image it was shown, or ``norm1000``, 0-1000 on each axis).
 
@@ -34,7 +34,7 @@ class Decoding(BaseModel):
     """Sampling settings sent with every request.
 
     Attributes:
-        temperature: sampling temperature; 0 asks for greedy decoding.
+        temperature: sampling temperature; 0 requests greedy decoding.
         top_p: nucleus sampling mass, or None for the server default.
         max_tokens: the most tokens one reply may have.
         seed: the sampling seed, or None.
@@ -59,8 +59,8 @@ class ModelConfig(BaseModel):
         endpoint: the default server URL (``openai``); ``--endpoint`` overrides it.
         protocol: the default protocol.
         box_convention: ``absolute`` (pixels of the image shown) or ``norm1000``.
-        max_pixels: the most pixels one image may have; inputs above it are rejected before
-            any request. None means no limit.
+        max_pixels: the maximum pixel count of one image; inputs above it are rejected
+            before any request. None means no limit.
         view_side: long side in pixels of the global view in ``zoom`` and ``oracle-crop``.
         crop_side: long side in pixels at most of a crop sent to the model.
         direct_side: long side in pixels of the image in ``direct`` (``--max-side``).

@@ -65,11 +65,11 @@ def run_baselines(
     When ``split`` is absent, the last split of the dataset is evaluated instead.
 
     Raises:
-        InputError: the folder is not a dataset or holds no questions.
+        InputError: the folder is not a dataset or contains no questions.
     """
     data = get_benchmark("lrs-gro").load(Path(dataset_dir))
     if not data.samples:
-        raise InputError("the dataset holds no questions", path=dataset_dir)
+        raise InputError("the dataset contains no questions", path=dataset_dir, fix="build it with `lrsgro build`")
 
     messages: list[str] = []
     if not data.split(split):

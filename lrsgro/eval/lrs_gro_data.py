@@ -9,10 +9,10 @@ ZoomEarth repository), all of which may mix in one JSONL file:
   ground_truth, bbox, type, [label], split``;
 - older test records: like SFT records without ``scale`` and the reasoning fields.
 
-Hugging Face folders hold the same columns, written by ``datasets.save_to_disk`` (one
-sub-folder per split with ``state.json`` and Arrow files) or as Parquet/JSONL files named by
-split; their records often lack ``split`` and ``type``, which then come from the folder or file
-name and from the category.
+Hugging Face folders contain the same columns. They are written by ``datasets.save_to_disk``
+(one sub-folder per split with ``state.json`` and Arrow files) or as Parquet/JSONL files named
+by split. Their records often lack ``split`` and ``type``, so these come from the folder or
+file name and from the category.
 
 ``bbox`` is (x0, y0, x1, y1) in the frame whose long side is 1024 pixels, ``[]`` for global
 questions. It is converted to full-resolution pixels with the image size read from the image
@@ -399,7 +399,7 @@ def _record_box(value: Any, source: Path, line: int) -> tuple[float, float, floa
     try:
         x0, y0, x1, y1 = (float(v) for v in value)
     except (TypeError, ValueError) as error:
-        raise InputError(f"bbox {value!r} holds a value that is not a number", path=source, line=line) from error
+        raise InputError(f"bbox {value!r} contains a value that is not a number", path=source, line=line) from error
     if x1 < x0 or y1 < y0:
         raise InputError(f"bbox {value!r} has x1 < x0 or y1 < y0", path=source, line=line)
     return x0, y0, x1, y1

@@ -50,7 +50,7 @@ class Answerer(Protocol):
 
 @dataclass
 class ProtocolContext:
-    """What every protocol needs to send requests.
+    """The backend, settings and inputs every protocol needs to send requests.
 
     Attributes:
         backend: the chat backend.

@@ -1,6 +1,6 @@
 """The run log of one evaluation: ``manifest.json``, ``predictions.jsonl`` and ``scores.json``.
 
-``predictions.jsonl`` holds one :class:`PredictionRecord` per question per stage, appended as
+``predictions.jsonl`` contains one :class:`PredictionRecord` per question per stage, appended as
 each model reply arrives. Every line is written whole, then flushed and fsync'd, so a process
 killed at any moment leaves at most one torn last line; reopening the log truncates it and the
 question it belonged to is asked again.
@@ -42,7 +42,7 @@ Stage = Literal["stage1", "stage2", "answer"]
 
 
 class RunManifest(BaseModel):
-    """What produced a run: everything needed to reproduce it, and never a secret.
+    """The setup of a run: everything needed to reproduce it, and never a secret.
 
     Attributes:
         runlog_version: the version of this file layout.
@@ -108,7 +108,7 @@ class PredictionRecord(BaseModel):
             protocols and baselines.
         final: whether this record completes the question (its answer is the final one).
         raw_output: the model's text as received.
-        answer: the answer extracted from ``raw_output``; None when it holds none.
+        answer: the answer extracted from ``raw_output``; None when the output contains none.
         answer_source: where the answer came from (``answer_tag``, ``assistant_turn``,
             ``plain``, or ``baseline``/``stage1`` for answers not read from this output).
         box: the first box in the output, as the model wrote it.
@@ -174,7 +174,7 @@ class RunLog:
         """Create the run directory, or reopen it to resume when the manifest matches.
 
         Raises:
-            InputError: the directory holds a run with another manifest, or predictions
+            InputError: the directory contains a run with another manifest, or predictions
                 without a manifest.
         """
         folder.mkdir(parents=True, exist_ok=True)
@@ -237,9 +237,9 @@ def read_manifest(folder: Path) -> RunManifest:
 def read_predictions(path: Path, repair: bool = False) -> list[PredictionRecord]:
     """Read a predictions file, ignoring a torn last line.
 
-    A last line without its newline, or one that does not parse, is what a killed writer
-    leaves; it is skipped, and with ``repair`` the file is truncated before it so new lines
-    start clean. An invalid line anywhere else is corruption and raises.
+    A killed writer can leave a last line without its newline, or one that does not parse.
+    Such a line is skipped, and with ``repair`` the file is truncated before it, so new lines
+    start clean. An invalid line anywhere else means the file is damaged, and reading raises.
 
     Raises:
         InputError: a line other than the last is invalid.
@@ -297,7 +297,7 @@ def _check_same_run(stored: RunManifest, new: RunManifest, path: Path) -> None:
     if changed:
         details = "; ".join(f"{key}: {old_identity.get(key)!r} -> {new_identity.get(key)!r}" for key in changed)
         raise InputError(
-            f"this run directory holds a run with a different setup ({details})",
+            f"this run directory contains a run with a different setup ({details})",
             path=path,
             fix="pass a new --out folder; predictions of different setups are never mixed",
         )

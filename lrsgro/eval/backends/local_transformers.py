@@ -30,7 +30,7 @@ class TransformersBackend:
         decoding: sampling settings; temperature 0 means greedy decoding.
 
     Raises:
-        InputError: torch or transformers is missing, or ``path`` holds no model.
+        InputError: torch or transformers is missing, or ``path`` contains no model.
     """
 
     name = "transformers"
