@@ -14,7 +14,7 @@ from lrsgro.eval.retry import RetryPolicy
 from lrsgro.eval.runlog import read_predictions
 from lrsgro.eval.runner import EvalSettings, run_eval
 from lrsgro.imagery.frames import view_size, zoom_crop_window
-from tests.eval_support import IMAGE_SIZE, rl_record, write_geotiff, write_jsonl
+from tests.eval_support import IMAGE_SIZE, rl_record, write_built_dataset, write_geotiff, write_jsonl
 from tests.openai_stub import Reply, ScriptedOpenAIServer, by_marker
 
 SECRET = "sk-test-0123456789SECRETKEY"
@@ -114,6 +114,9 @@ def test_zoom_two_stage_end_to_end(release: Path, tmp_path: Path) -> None:
     # The stage-2 request continues the conversation: the view, the stage-1 reply, the crop.
     ship_requests = requests_for(server, "ship near the pier")
     assert len(ship_requests) == 2
+    assert "bbox_2d" in ship_requests[0].text
+    assert "<answer>" in ship_requests[0].text
+    assert f"{VIEW[0]} x {VIEW[1]} pixels" in ship_requests[0].text
     messages = ship_requests[1].body["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert "bbox_2d" in messages[1]["content"]
@@ -303,3 +306,24 @@ def test_replay_reproduces_recorded_answers(release: Path, tmp_path: Path) -> No
         assert replayed["rules"][rule]["final"]["micro"] == original["rules"][rule]["final"]["micro"]
         assert replayed["rules"][rule]["stage1"]["micro"] == original["rules"][rule]["stage1"]["micro"]
     assert replayed["roi_iou"] == original["roi_iou"]
+
+
+def test_multiple_choice_letters_scored(tmp_path: Path) -> None:
+    rows = [
+        {"qid": "m1", "image_id": "img", "split": "test", "level": "object", "category": "Object category refinement",
+         "question": "Is the ship a container ship or a tanker?", "answer": "tanker",
+         "choices": ["container ship", "tanker"], "roi": [100, 100, 180, 140]},
+        {"qid": "m2", "image_id": "img", "split": "test", "level": "object", "category": "Object category refinement",
+         "question": "Is the court for tennis or basketball?", "answer": "tennis",
+         "choices": ["tennis", "basketball"], "roi": [300, 300, 340, 330]},
+    ]
+    folder = write_built_dataset(tmp_path / "ds", rows)
+    with ScriptedOpenAIServer([Reply(text="<answer>(B)</answer>")]) as server:
+        summary = run_eval(EvalSettings(data=folder, model="openai:stub-vlm", protocol="direct", endpoint=server.url,
+                                        out=tmp_path / "run", resamples=0, retry=FAST_RETRY))
+        requests = server.requests
+
+    assert all("(A) " in r.text and "(B) " in r.text for r in requests)
+    assert all("option's letter" in r.text for r in requests)
+    for rule in ("paper", "robust"):
+        assert summary.scores["rules"][rule]["final"]["micro"]["correct"] == 1

@@ -6,7 +6,8 @@
   crop rule (a side under ``min_crop_side`` pixels becomes that long, centred and shifted
   inside the image), cropped, and sent in stage 2, a turn that continues the stage-1
   conversation. Without a box the stage-1 answer is final.
-- ``direct``: one request with the image at long side ``--max-side``.
+- ``direct``: one request with the image (every image of a multi-image question) at long
+  side ``--max-side``.
 - ``blind``: the question alone, no image; the language prior.
 - ``oracle-crop``: the global view plus the crop of the reference region (the same crop rule):
   an upper bound on what perfect localisation gives.
@@ -112,7 +113,9 @@ class ZoomProtocol:
             messages = (first_turn, Message("assistant", (TextPart(reply), ImagePart(crop))))
             outcome = _ask(context, messages, f"{sample.id}/stage2", continue_final=True)
         else:
-            follow_up = context.templates["zoom_stage2"].render(question=sample.question)
+            follow_up = context.templates["zoom_stage2"].render(
+                question=sample.question, answer_format=answer_format(sample.options)
+            )
             messages = (
                 first_turn,
                 Message("assistant", (TextPart(reply),)),
@@ -150,9 +153,11 @@ class DirectProtocol:
 
     def answer(self, sample: EvalSample, previous: Mapping[str, PredictionRecord]) -> Iterator[PredictionRecord]:
         context = self.context
-        view = context.images.view(_require_image(sample), context.direct_side)
+        _require_image(sample)
+        # Every image of the question, in order: change questions show "before" then "after".
+        views = tuple(ImagePart(context.images.view(path, context.direct_side)) for path in sample.images)
         prompt = _render_single(context.templates["direct"], sample)
-        outcome = _ask(context, (Message("user", (ImagePart(view), TextPart(prompt))),), f"{sample.id}/answer")
+        outcome = _ask(context, (Message("user", (*views, TextPart(prompt))),), f"{sample.id}/answer")
         yield _record(sample, "answer", outcome, final=outcome.error is None)
 
 
