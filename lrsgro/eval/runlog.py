@@ -47,6 +47,8 @@ class RunManifest(BaseModel):
     Attributes:
         runlog_version: the version of this file layout.
         benchmark: the adapter name, e.g. ``lrs-gro``.
+        benchmark_options: the adapter settings (``--benchmark-option``), which can change
+            the questions or the rules.
         data: the benchmark path as given (not part of the identity: a moved copy resumes).
         split: the evaluated split.
         dataset_fingerprint: SHA-256 over the questions of the split (see
@@ -74,6 +76,7 @@ class RunManifest(BaseModel):
 
     runlog_version: str = RUNLOG_VERSION
     benchmark: str
+    benchmark_options: dict[str, str] = Field(default_factory=dict)
     data: str
     split: str
     dataset_fingerprint: str
