@@ -7,6 +7,7 @@ so a new benchmark is one new module in ``lrsgro.benchmarks``.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from abc import ABC, abstractmethod
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from lrsgro.errors import InputError
 from lrsgro.scoring.choice import score_choice
 from lrsgro.scoring.open_ended import score_paper, score_robust
 from lrsgro.scoring.types import Score
@@ -148,6 +150,23 @@ class BenchmarkData:
         return self.notes[code]
 
 
+@dataclass(frozen=True)
+class BenchmarkOption:
+    """One ``--benchmark-option KEY=VALUE`` setting an adapter accepts.
+
+    Attributes:
+        name: the key.
+        help: what the option selects, in a sentence.
+        choices: the allowed values; empty when any value is allowed.
+        default: the value used when the option is not given.
+    """
+
+    name: str
+    help: str
+    choices: tuple[str, ...] = ()
+    default: str = ""
+
+
 def fingerprint(samples: Iterable[EvalSample]) -> str:
     """Return a SHA-256 over what defines the questions: ids, text, answers, boxes, images.
 
@@ -186,6 +205,44 @@ class Benchmark(ABC):
     description: ClassVar[str]
     default_split: ClassVar[str] = "test"
     rules: ClassVar[tuple[str, ...]] = RULES
+    # One sentence per rule, copied into scores.json so a report names the rule it used.
+    rule_descriptions: ClassVar[Mapping[str, str]] = {
+        "paper": "lower-cased exact match or a shared WordNet synset, as published with LRS-GRO",
+        "robust": "lrsgro's robust normaliser, then exact match or a shared WordNet synset",
+    }
+    options: ClassVar[tuple[BenchmarkOption, ...]] = ()
+    settings: Mapping[str, str] = {}
+
+    def with_options(self, values: Mapping[str, str]) -> Benchmark:
+        """Return a copy of this adapter whose ``settings`` hold ``values`` over the defaults.
+
+        Raises:
+            InputError: a key the adapter does not accept, or a value outside its choices.
+        """
+        known = {option.name: option for option in self.options}
+        for key, value in values.items():
+            option = known.get(key)
+            if option is None:
+                accepted = ", ".join(known) or "none"
+                raise InputError(f"benchmark {self.name} has no option {key!r}", fix=f"options it accepts: {accepted}")
+            if option.choices and value not in option.choices:
+                raise InputError(
+                    f"invalid value {value!r} for option {key!r} of benchmark {self.name}",
+                    fix=f"use one of: {', '.join(option.choices)}",
+                )
+
+        configured = copy.copy(self)
+        configured.settings = {**{option.name: option.default for option in self.options}, **values}
+        return configured
+
+    def setting(self, key: str) -> str:
+        """Return the value of option ``key``: the configured one, else its default."""
+        if key in self.settings:
+            return self.settings[key]
+        for option in self.options:
+            if option.name == key:
+                return option.default
+        raise KeyError(key)
 
     @abstractmethod
     def load(
@@ -200,10 +257,13 @@ class Benchmark(ABC):
             lrsgro.errors.InputError: when ``data`` is missing or not in a known layout.
         """
 
-    def score(self, rule: str, answer: str | None, reference: Mapping[str, Any]) -> Score:
+    def score(
+        self, rule: str, answer: str | None, reference: Mapping[str, Any], output: str | None = None
+    ) -> Score:
         """Score one extracted answer against a question's reference under ``rule``.
 
-        The default covers ``paper`` (lower-cased exact match or a shared WordNet synset,
+        ``output`` is the raw model output the answer was extracted from, when known; rules
+        published for raw replies read it. The default covers ``paper`` (lower-cased exact match or a shared WordNet synset,
         as published with LRS-GRO) and ``robust`` (the documented normaliser of
         :func:`lrsgro.scoring.score_robust`); a multiple-choice question is scored by its
         option letter under both. An adapter with a published rule of its own overrides this.

@@ -53,6 +53,8 @@ API_KEY_ENV = "OPENAI_API_KEY"
               help="Seconds: upper bound of the random wait before the first retry; doubles with each retry.")
 @click.option("--resamples", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Bootstrap resamples for the 95% intervals (0 skips them).")
+@click.option("--benchmark-option", "benchmark_options", multiple=True, metavar="KEY=VALUE",
+              help="A setting of the benchmark adapter, e.g. subset=superrs for geollava-8k; repeatable.")
 def eval_command(**options: Any) -> None:
     """Evaluate a model (or a baseline) on a benchmark split and write a run directory."""
     from tqdm import tqdm
@@ -77,6 +79,7 @@ def eval_command(**options: Any) -> None:
         api_key=_api_key(options["api_key_file"]),
         retry=RetryPolicy(retries=options["retries"], base_delay_s=options["retry_delay"], timeout_s=options["timeout"]),
         resamples=options["resamples"],
+        benchmark_options=_key_values(options["benchmark_options"]),
     )
 
     bar: tqdm | None = None
@@ -165,6 +168,16 @@ def _api_key(path: Path | None) -> str | None:
     return os.environ.get(API_KEY_ENV) or None
 
 
+def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            raise InputError(f"invalid --benchmark-option {pair!r}", fix="write it as KEY=VALUE, e.g. subset=superrs")
+        values[key.strip()] = value.strip()
+    return values
+
+
 def _print_scores(scores: dict[str, Any], rule: str) -> None:
     counts = scores["questions"]
     console.print(
@@ -176,6 +189,9 @@ def _print_scores(scores: dict[str, Any], rule: str) -> None:
 
     tables = scores["rules"][rule]
     other_rules = [name for name in scores["rules"] if name != rule]
+    for name, description in scores.get("rule_descriptions", {}).items():
+        if description:
+            console.print(f"rule {name}: {description}", highlight=False)
     console.print(_accuracy_table(tables["final"], f"accuracy, rule: {rule}"))
     if "stage1" in tables:
         console.print(_accuracy_table(tables["stage1"], f"stage-1 accuracy (before zooming), rule: {rule}", types=False))

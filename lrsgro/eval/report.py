@@ -45,7 +45,9 @@ class QuestionOutcome:
         reference: the reference values stored with the records.
         status: ``answered`` or ``error``.
         answer: the final answer (None for a no-answer or an error).
+        output: the raw model output ``answer`` was extracted from, when recorded.
         stage1_answer: the stage-1 answer of a zoom question.
+        stage1_output: the raw stage-1 output of a zoom question.
         zoomed: whether stage 2 ran (a crop was sent).
         fallback: the final answer is the stage-1 answer because stage 2 gave none.
         box_full: the stage-1 box at full resolution, for IoU.
@@ -59,7 +61,9 @@ class QuestionOutcome:
     reference: dict[str, Any]
     status: str
     answer: str | None = None
+    output: str | None = None
     stage1_answer: str | None = None
+    stage1_output: str | None = None
     zoomed: bool = False
     fallback: bool = False
     box_full: list[float] | None = None
@@ -120,6 +124,7 @@ def score_records(
         "outside_taxonomy": sum(1 for outcome in outcomes if outcome.reference.get("report_apart")),
     }
 
+    result["rule_descriptions"] = {rule: adapter.rule_descriptions.get(rule, "") for rule in adapter.rules}
     result["rules"] = {}
     for rule in adapter.rules:
         result["rules"][rule] = _rule_tables(adapter, rule, outcomes, is_zoom, resamples, seed)
@@ -154,16 +159,18 @@ def _outcome(qid: str, records: list[PredictionRecord]) -> QuestionOutcome:
 
     final = finals[-1]
     used = [ok_by_stage[stage] for stage in ("stage1", "stage2", "answer") if stage in ok_by_stage]
-    outcome = QuestionOutcome(qid, reference, "answered", answer=final.answer, records=used)
+    outcome = QuestionOutcome(qid, reference, "answered", answer=final.answer, output=final.raw_output, records=used)
     stage1 = ok_by_stage.get("stage1")
     if stage1 is not None:
         outcome.stage1_answer = stage1.answer
+        outcome.stage1_output = stage1.raw_output
         outcome.box_full = stage1.box_full
         outcome.crop_window = stage1.crop_window
     if final.stage == "stage2":
         outcome.zoomed = True
         if final.answer is None and stage1 is not None and stage1.answer is not None:
             outcome.answer = stage1.answer
+            outcome.output = stage1.raw_output
             outcome.fallback = True
     return outcome
 
@@ -185,8 +192,10 @@ def _rule_tables(
             score = Score.error(str(reference["answer"]), rule, outcome.error or "request failed")
             stage1_score = score
         else:
-            score = adapter.score(rule, outcome.answer, reference)
-            stage1_score = adapter.score(rule, outcome.stage1_answer, reference) if is_zoom else score
+            score = adapter.score(rule, outcome.answer, reference, outcome.output)
+            stage1_score = (
+                adapter.score(rule, outcome.stage1_answer, reference, outcome.stage1_output) if is_zoom else score
+            )
 
         level, category = str(reference["level"]), str(reference["category"])
         target = apart if reference.get("report_apart") else main
@@ -208,8 +217,8 @@ def _zoom_summary(adapter: Benchmark, answered: list[QuestionOutcome]) -> dict[s
     for rule in adapter.rules:
         fixed = broken = 0
         for outcome in zoomed:
-            before = adapter.score(rule, outcome.stage1_answer, outcome.reference).correct
-            after = adapter.score(rule, outcome.answer, outcome.reference).correct
+            before = adapter.score(rule, outcome.stage1_answer, outcome.reference, outcome.stage1_output).correct
+            after = adapter.score(rule, outcome.answer, outcome.reference, outcome.output).correct
             fixed += int(after and not before)
             broken += int(before and not after)
         changes[rule] = {"fixed_by_zoom": fixed, "broken_by_zoom": broken}

@@ -60,6 +60,7 @@ class EvalSettings:
         api_key: the API key; never stored.
         retry: retries and timeout of each request.
         resamples: bootstrap resamples for the score intervals.
+        benchmark_options: adapter settings given as ``--benchmark-option KEY=VALUE``.
     """
 
     data: Path
@@ -79,6 +80,7 @@ class EvalSettings:
     api_key: str | None = field(default=None, repr=False)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     resamples: int = 1000
+    benchmark_options: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,7 +120,7 @@ def run_eval(settings: EvalSettings, progress: ProgressCallback | None = None) -
     """
     model = resolve_model(settings.model)
     protocol = _protocol(settings, model)
-    adapter = get_benchmark(settings.benchmark)
+    adapter = get_benchmark(settings.benchmark).with_options(settings.benchmark_options)
     split = (settings.split or adapter.default_split).lower()
     if settings.concurrency < 1:
         raise InputError(f"concurrency must be at least 1, got {settings.concurrency}")
@@ -250,6 +252,7 @@ def _manifest(
     uses_images = backend is not None and protocol != "blind"
     return RunManifest(
         benchmark=data.benchmark,
+        benchmark_options=dict(settings.benchmark_options),
         data=str(settings.data),
         split=split,
         dataset_fingerprint=fingerprint(samples),
