@@ -174,3 +174,21 @@ def test_cross_split_duplicates_found(release: Path, tmp_path: Path) -> None:
     assert len(duplicates) == 1
     assert duplicates[0].image == "0001.tif"
     assert duplicates[0].ids_by_split == {"rl": ["r1"], "test": ["t1"]}
+
+
+def test_release_parquet_files_named_by_split(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    write_geotiff(tmp_path / "image" / "0001.tif")
+    (tmp_path / "data").mkdir()
+    table = pa.Table.from_pylist([
+        rl_record("p1", "0001.tif", "Scene Type", "What is the main type of area?", "port", "global", None),
+        rl_record("p2", "0001.tif", "Counting", "How many cranes are on the quay?", "2", "region", [5, 5, 50, 50]),
+    ])
+    pq.write_table(table.drop_columns(["split"]), tmp_path / "data" / "test-00000-of-00001.parquet")
+
+    data = load(tmp_path)
+    assert data.splits == ["test"]
+    assert sorted(by_id(data)) == ["p1", "p2"]
+    assert by_id(data)["p2"].roi is not None
