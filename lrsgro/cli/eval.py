@@ -137,6 +137,7 @@ def score(target: Path, format_: str, rule: str, as_json: bool, benchmark: str, 
         format_ = "zoomearth" if looks_like_zoomearth(path) else "lrsgro"
     context: dict[str, Any] = {"source": str(target), "format": format_}
     expected = None
+    options: dict[str, str] = {}
     if format_ == "zoomearth":
         records = read_zoomearth_results(path, view_side)
         context.update(benchmark=benchmark, protocol="zoom")
@@ -146,10 +147,13 @@ def score(target: Path, format_: str, rule: str, as_json: bool, benchmark: str, 
         if (manifest_dir / MANIFEST_FILE).is_file():
             manifest = read_manifest(manifest_dir)
             benchmark = manifest.benchmark
+            options = manifest.benchmark_options
             expected = max(manifest.questions_selected, len({record.qid for record in records}))
             context.update(benchmark=benchmark, split=manifest.split, model=manifest.model, protocol=manifest.protocol)
 
-    scores = score_records(records, benchmark=benchmark, expected=expected, resamples=resamples, context=context)
+    scores = score_records(
+        records, benchmark=benchmark, expected=expected, resamples=resamples, context=context, benchmark_options=options
+    )
     if folder is not None and format_ == "lrsgro":
         write_json(folder / SCORES_FILE, scores)
 

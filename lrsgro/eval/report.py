@@ -22,7 +22,7 @@ answered questions that need a region and have a reference box.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +97,7 @@ def score_records(
     resamples: int = 1000,
     seed: int = 0,
     context: dict[str, Any] | None = None,
+    benchmark_options: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Compute every table of ``scores.json`` from prediction records.
 
@@ -107,8 +108,9 @@ def score_records(
         resamples: bootstrap resamples for the intervals (0 skips them).
         seed: the bootstrap seed.
         context: extra fields copied into the result (model, protocol, source...).
+        benchmark_options: the adapter settings the run used (``--benchmark-option``).
     """
-    adapter = get_benchmark(benchmark)
+    adapter = get_benchmark(benchmark).with_options(dict(benchmark_options or {}))
     outcomes = question_outcomes(records)
     answered = [outcome for outcome in outcomes if outcome.status == "answered"]
     errors = [outcome for outcome in outcomes if outcome.status == "error"]

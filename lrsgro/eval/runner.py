@@ -159,6 +159,7 @@ def run_eval(settings: EvalSettings, progress: ProgressCallback | None = None) -
                 expected=expected,
                 resamples=settings.resamples,
                 context=_score_context(log.manifest),
+                benchmark_options=log.manifest.benchmark_options,
             )
             write_json(Path(out) / SCORES_FILE, scores)
     finally:
