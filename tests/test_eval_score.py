@@ -15,10 +15,14 @@ from tests.eval_support import rl_record, write_built_dataset, write_jsonl
 
 
 def zoomearth_line(qid, truth, answer1, answer2, bbox, bbox_ref, category, level, stage1=None, stage2=None):
+    """Return one line of a ZoomEarth result file; raw stage texts default to tagged answers."""
+    if stage1 is None:
+        stage1 = f"<answer>{answer1}</answer>"
+    if stage2 is None:
+        stage2 = f"<answer>{answer2}</answer>" if answer2 else ""
     return {
         "question_id": qid, "ground_truth": truth, "answer1": answer1, "answer2": answer2, "bbox_ref": bbox_ref,
-        "bbox": bbox, "prompt": "...", "category": category, "stage1": stage1 if stage1 is not None else f"<answer>{answer1}</answer>",
-        "stage2": stage2 if stage2 is not None else (f"<answer>{answer2}</answer>" if answer2 else ""),
+        "bbox": bbox, "prompt": "...", "category": category, "stage1": stage1, "stage2": stage2,
         "type": level, "image": f"{qid}.png", "error": False, "model_id": "ZoomEarth---LRS-GRO",
     }
 
