@@ -615,3 +615,24 @@ def test_crash_while_writing_keeps_old_dataset(label_studio, pushed, annotated, 
     assert report.changed == [question.qid]
     assert after[question.qid].review_status == "accepted"
     assert after[pushed["questions"]["twice"].qid].review_status == "rejected"
+
+
+def test_repush_reports_changed_question(label_studio, pushed, pulled):
+    dataset = pushed["dataset"]
+    questions = read_questions(dataset)
+    target = pushed["questions"]["reject"].qid
+    changed = [q.model_copy(update={"answer": "harbour"}) if q.qid == target else q for q in questions]
+    write_questions(dataset, changed)
+
+    with LabelStudioClient(label_studio.url, label_studio.token) as client:
+        report = push_questions(
+            dataset,
+            client,
+            project_title=PROJECT,
+            filters=parse_filters(["status=candidate,accepted,edited,rejected"]),
+            serving=pushed["serving"],
+        )
+
+    assert report.created == 1  # the question never pushed because it was already accepted
+    assert report.changed_since_push == [target]
+    assert report.project_id == pushed["report"].project_id

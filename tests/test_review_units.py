@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import rasterio
 from PIL import Image
 
-from lrsgro.errors import InputError
+from lrsgro.errors import DatasetError, InputError
 from lrsgro.records import Question, ReviewEvent, make_qid
-from lrsgro.review import ImageServing, LabelStudioClient, parse_filters, select_questions
+from lrsgro.review import ImageServing, LabelStudioClient, parse_filters, pull_verdicts, select_questions
 from lrsgro.review.apply import apply_verdicts
 from lrsgro.review.geometry import PreviewFrame, box_to_rectangle, rectangle_to_box
 from lrsgro.review.previews import RenderSettings, crop_window, render_image_questions
@@ -411,3 +416,42 @@ def test_render_rejects_size_mismatch(tmp_path):
 
     with pytest.raises(InputError, match="records 3000x1800"):
         render_image_questions(path, [_question()], tmp_path / "out")
+
+
+def test_pull_rejects_concurrent_pull(tmp_path):
+    (tmp_path / "data").mkdir()
+    lock_path = tmp_path / "review" / ".lock"
+    lock_path.parent.mkdir()
+    with open(lock_path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        # The lock is checked before any request, so the unreachable URL is never contacted.
+        with LabelStudioClient("http://127.0.0.1:9", "token", retries=0) as client:
+            with pytest.raises(DatasetError, match="another review pull is running"):
+                pull_verdicts(tmp_path, client, 1)
+
+
+def test_cli_without_api_key_exits_with_message(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "LABEL_STUDIO_API_KEY"}
+    (tmp_path / "data").mkdir()
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lrsgro",
+            "review",
+            "status",
+            str(tmp_path),
+            "--url",
+            "http://127.0.0.1:9",
+            "--project",
+            "1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 2
+    assert "LABEL_STUDIO_API_KEY is not set" in done.stderr

@@ -126,10 +126,13 @@ def push(
     settings = RenderSettings(preview_max_side=preview_max_side, crop_max_side=crop_max_side)
     title = project_title or f"lrsgro review: {dataset.resolve().name}"
 
-    with (
-        LabelStudioClient.from_env(url) as client,
-        tqdm(desc="rendering review images", unit="question", disable=as_json) as bar,
-    ):
+    bar = tqdm(desc="rendering review images", unit="question", disable=as_json, delay=0.5)
+
+    def advance(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done)
+
+    with LabelStudioClient.from_env(url) as client, bar:
         report = push_questions(
             dataset,
             client,
@@ -138,7 +141,7 @@ def push(
             serving=serving,
             settings=settings,
             reviews_per_task=reviews_per_task,
-            progress=bar.update,
+            progress=advance,
         )
 
     if as_json:

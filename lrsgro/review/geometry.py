@@ -91,7 +91,7 @@ def rectangle_to_box(value: dict[str, float], frame: PreviewFrame) -> PulledBox:
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"rectangle value {value!r} needs numeric x, y, width and height") from error
     if not all(math.isfinite(v) for v in (x, y, width, height, rotation)):
-        raise ValueError(f"rectangle value {value!r} holds a number that is not finite")
+        raise ValueError(f"rectangle value {value!r} contains a non-finite number")
 
     # Percent of the preview -> preview pixels -> full-resolution pixels, per axis.
     left = x / 100.0 * frame.preview_width / frame.scale_x

@@ -179,6 +179,8 @@ def _open(path: Path) -> rasterio.DatasetReader:
 
 def _read_rgb(dataset: rasterio.DatasetReader, window: Box | None, out_width: int, out_height: int) -> np.ndarray:
     # TODO: switch to lrsgro.imagery view() and crop() once the imagery package is committed.
+    # Until then every crop of a PNG or JPEG decodes the rows above it, which is slow for many
+    # questions on one large image. lrsgro.imagery reads a cached tiled copy instead.
     read_window = None
     if window is not None:
         read_window = Window(window[0], window[1], window[2] - window[0], window[3] - window[1])

@@ -20,10 +20,12 @@ from lrsgro.dataset import read_questions
 from lrsgro.errors import ImageError, InputError
 from lrsgro.records import Question
 from lrsgro.resources import annotation_path
+from lrsgro.review.apply import apply_verdicts
 from lrsgro.review.client import LabelStudioClient
 from lrsgro.review.filters import select_questions
 from lrsgro.review.previews import RenderSettings, render_image_questions
 from lrsgro.review.tasks import TaskData, build_task
+from lrsgro.review.verdicts import ParsedExport, TaskReviews
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +99,12 @@ def push_questions(
     serving: ImageServing,
     settings: RenderSettings = RenderSettings(),
     reviews_per_task: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PushReport:
     """Create one review task per selected question that has none yet.
 
-    ``progress`` is called with the number of questions whose images were just rendered.
+    ``progress`` is called after each image with the number of questions just rendered and
+    the number of new questions in all.
 
     Raises:
         InputError: bad dataset, filters or image serving settings, or a missing project.
@@ -121,7 +124,9 @@ def push_questions(
     existing = _tasks_by_qid(client.list_tasks(project_id))
     task_ids = {qid: ids[0] for qid, (ids, _) in existing.items()}
     duplicates = sorted(qid for qid, (ids, _) in existing.items() if len(ids) > 1)
-    changed = sorted(q.qid for q in questions if q.qid in existing and not existing[q.qid][1].proposal_matches(q))
+    changed = sorted(
+        q.qid for q in questions if q.qid in existing and _changed_since_push(q, project_id, *existing[q.qid])
+    )
     new = [q for q in questions if q.qid not in existing]
     logger.info(
         "project %d: %d selected, %d already there, %d to create",
@@ -147,7 +152,7 @@ def push_questions(
                 )
             )
         if progress is not None:
-            progress(len(image_questions))
+            progress(len(image_questions), len(new))
 
         for start in range(0, len(tasks), IMPORT_BATCH):
             batch = tasks[start : start + IMPORT_BATCH]
@@ -212,6 +217,17 @@ def _tasks_by_qid(tasks: list[dict[str, Any]]) -> dict[str, tuple[list[int], Tas
         ids, _ = by_qid.setdefault(parsed.qid, ([], parsed))
         ids.append(int(task["id"]))
     return {qid: (sorted(ids), data) for qid, (ids, data) in by_qid.items()}
+
+
+def _changed_since_push(question: Question, project_id: int, task_ids: list[int], data: TaskData) -> bool:
+    # Re-applying the verdicts already pulled from the task must reproduce the question. A
+    # question that does not, or an unreviewed one that differs from the proposal, was rebuilt
+    # after its task was made.
+    reviews = TaskReviews(question.qid, data, list(task_ids))
+    if apply_verdicts([question], ParsedExport(project_id, {question.qid: reviews})).changed:
+        return True
+    reviewed = any(e.project_id == project_id and e.task_id in task_ids for e in question.reviews)
+    return not reviewed and not data.proposal_matches(question)
 
 
 def _group_by_image(dataset: Path, questions: list[Question]) -> list[tuple[Path, list[Question]]]:

@@ -8,8 +8,8 @@ verdict recorded is what the reviewer did, which can differ from the choice they
 - ``edit`` ticked with nothing changed is an ``accept``;
 - no choice and no change is no verdict (the annotation is counted, not applied).
 
-Every such reinterpretation, a rotated box and a clipped box are described in the event's
-``note``.
+Every such reinterpretation, a rotated or clipped box and an edit or rejection without a
+reason are described in the event's ``note``.
 """
 
 from __future__ import annotations
@@ -122,6 +122,10 @@ def annotation_event(annotation: dict[str, Any], data: TaskData, task_id: int, p
     else:
         return None
 
+    reason = _text(results, REASON_CONTROL)
+    if verdict != "accept" and reason is None:
+        notes.append(f"{verdict} without a reason")
+
     editing = verdict == "edit"
     return ReviewEvent(
         verdict=verdict,
@@ -130,7 +134,7 @@ def annotation_event(annotation: dict[str, Any], data: TaskData, task_id: int, p
         task_id=task_id,
         annotation_id=int(annotation["id"]),
         project_id=project_id,
-        reason=_text(results, REASON_CONTROL),
+        reason=reason,
         old_answer=data.proposal_answer if editing and answer_changed else None,
         new_answer=new_answer if editing and answer_changed else None,
         old_roi=data.proposal_roi if editing and roi_changed else None,
