@@ -167,6 +167,24 @@ def test_event_yes_no_case_is_not_an_edit():
     assert event.verdict == "accept"
 
 
+@pytest.mark.parametrize(
+    ("kind", "proposal", "edited", "choices", "message"),
+    [
+        (AnswerKind.CHOICE, "oil tanker", "tanker", ["container ship", "oil tanker"], "not one of the choices"),
+        (AnswerKind.INTEGER, "4", "four", [], "not a whole number"),
+        (AnswerKind.YES_NO, "yes", "maybe", [], "not yes or no"),
+    ],
+)
+def test_event_notes_answer_of_wrong_form(kind, proposal, edited, choices, message):
+    question = _question(answer=proposal, kind=kind, choices=choices)
+    result = _with(_prediction(question), "answer", text=[edited])
+
+    event = annotation_event(_annotation(result, "edit"), _task_data(question), 5, 2)
+
+    assert event.new_answer == edited
+    assert message in event.note
+
+
 def test_event_reject_ignores_changes():
     question = _question()
     result = _with(_prediction(question), "answer", text=["blue"])

@@ -8,8 +8,9 @@ verdict recorded is what the reviewer did, which can differ from the choice they
 - ``edit`` ticked with nothing changed is an ``accept``;
 - no choice and no change is no verdict (the annotation is counted, not applied).
 
-Every such reinterpretation, a rotated or clipped box and an edit or rejection without a
-reason are described in the event's ``note``.
+Every such reinterpretation, a rotated or clipped box, an edit or rejection without a reason
+and a new answer outside the expected form (choices, whole number, yes/no) are described in
+the event's ``note``. The answer is stored as the reviewer wrote it.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ def annotation_event(annotation: dict[str, Any], data: TaskData, task_id: int, p
         notes.append(f"{verdict} without a reason")
 
     editing = verdict == "edit"
+    if editing and answer_changed:
+        notes.extend(_answer_form_problems(new_answer, data))
     return ReviewEvent(
         verdict=verdict,
         reviewer=_reviewer(annotation.get("completed_by")),
@@ -186,6 +189,16 @@ def _texts(results: list[dict[str, Any]], control: str) -> list[str]:
             value = (item.get("value") or {}).get("text") or []
             pieces.extend(str(piece) for piece in ([value] if isinstance(value, str) else value))
     return [piece for piece in pieces if piece.strip()]
+
+
+def _answer_form_problems(answer: str, data: TaskData) -> list[str]:
+    if data.choices and answer not in data.choices:
+        return [f"new answer {answer!r} is not one of the choices {data.choices}"]
+    if data.answer_kind == AnswerKind.INTEGER.value and not answer.isdigit():
+        return [f"new answer {answer!r} is not a whole number"]
+    if data.answer_kind == AnswerKind.YES_NO.value and answer not in ("yes", "no"):
+        return [f"new answer {answer!r} is not yes or no"]
+    return []
 
 
 def _roi(results: list[dict[str, Any]], data: TaskData, notes: list[str]) -> Box | None:
