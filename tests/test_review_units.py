@@ -12,9 +12,17 @@ import pytest
 import rasterio
 from PIL import Image
 
-from lrsgro.errors import DatasetError, InputError
+from lrsgro.dataset import write_questions
+from lrsgro.errors import DatasetError, ImageError, InputError
 from lrsgro.records import Question, ReviewEvent, make_qid
-from lrsgro.review import ImageServing, LabelStudioClient, parse_filters, pull_verdicts, select_questions
+from lrsgro.review import (
+    ImageServing,
+    LabelStudioClient,
+    parse_filters,
+    pull_verdicts,
+    push_questions,
+    select_questions,
+)
 from lrsgro.review.apply import apply_verdicts
 from lrsgro.review.geometry import PreviewFrame, box_to_rectangle, rectangle_to_box
 from lrsgro.review.previews import RenderSettings, crop_window, render_image_questions
@@ -473,3 +481,13 @@ def test_cli_without_api_key_exits_with_message(tmp_path):
 
     assert done.returncode == 2
     assert "LABEL_STUDIO_API_KEY is not set" in done.stderr
+
+
+def test_push_missing_image_fails_before_requests(tmp_path):
+    write_questions(tmp_path, [_question()])
+    serving = ImageServing(images_dir=tmp_path / "review", images_url_root="http://127.0.0.1:9/files")
+
+    # The client points at a closed port, so reaching Label Studio would raise ServiceError.
+    with LabelStudioClient("http://127.0.0.1:9", "token", retries=0) as client:
+        with pytest.raises(ImageError, match="images/img.tif"):
+            push_questions(tmp_path, client, project_title="never made", filters={}, serving=serving)

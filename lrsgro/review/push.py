@@ -114,6 +114,7 @@ def push_questions(
     serving.check()
     dataset = Path(dataset)
     questions = select_questions(read_questions(dataset), filters)
+    images_by_path = _group_by_image(dataset, questions)  # fails on a missing image before any request
     client.whoami()
 
     project, created_project = _ensure_project(client, project_title, reviews_per_task)
@@ -128,6 +129,7 @@ def push_questions(
         q.qid for q in questions if q.qid in existing and _changed_since_push(q, project_id, *existing[q.qid])
     )
     new = [q for q in questions if q.qid not in existing]
+    new_qids = {q.qid for q in new}
     logger.info(
         "project %d: %d selected, %d already there, %d to create",
         project_id,
@@ -137,7 +139,10 @@ def push_questions(
     )
 
     created = 0
-    for image, image_questions in _group_by_image(dataset, new):
+    for image, members in images_by_path:
+        image_questions = [q for q in members if q.qid in new_qids]
+        if not image_questions:
+            continue
         rendered = render_image_questions(image, image_questions, serving.images_dir, settings)
         tasks = []
         for question in image_questions:
