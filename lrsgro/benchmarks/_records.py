@@ -1,0 +1,194 @@
+"""Records of the public benchmarks' question files: JSON, JSON Lines, Parquet and Arrow.
+
+Benchmark releases ship their questions as a JSON array (MME-RealWorld, up to 4 GB when
+the images are embedded as base64), JSON Lines (LRS-VQA, XLRS-Bench for VLMEvalKit),
+Parquet shards (lmms-eval copies on the Hugging Face Hub) or the Arrow files that
+``datasets.Dataset.save_to_disk`` writes. :func:`iter_records` reads them all one record at a
+time, so a multi-gigabyte file never sits in memory whole, and says where each record came
+from (file and line or row) for error messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lrsgro.errors import InputError
+
+RECORD_SUFFIXES = (".json", ".jsonl", ".parquet", ".arrow")
+# Files of a Hugging Face folder that describe the data rather than hold records.
+METADATA_FILES = frozenset({"dataset_info.json", "state.json", "dataset_dict.json"})
+JSON_CHUNK_BYTES = 1 << 24
+ROWS_PER_BATCH = 16
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One record and where it was read.
+
+    Attributes:
+        path: the file.
+        line: the line (JSON Lines) or the 1-based position (JSON arrays, Parquet and Arrow rows).
+        record: the record as a dict.
+    """
+
+    path: Path
+    line: int
+    record: dict[str, Any]
+
+
+def record_files(data: Path, suffixes: tuple[str, ...] = RECORD_SUFFIXES) -> list[Path]:
+    """Return ``data`` when it is a file, else the record files under it, sorted.
+
+    Raises:
+        InputError: ``data`` does not exist, or a folder holds no file with ``suffixes``.
+    """
+    if not data.exists():
+        raise InputError("benchmark data not found", path=data, fix="pass --data with the question file or its folder")
+    if data.is_file():
+        return [data]
+
+    files = sorted(
+        path
+        for path in data.rglob("*")
+        if path.is_file() and path.suffix.lower() in suffixes and path.name not in METADATA_FILES
+    )
+    if not files:
+        raise InputError(
+            f"no question files ({', '.join(suffixes)}) found in the folder",
+            path=data,
+            fix="pass --data with the benchmark's question file or the folder that holds it",
+        )
+    return files
+
+
+def iter_records(path: Path) -> Iterator[SourceRecord]:
+    """Yield every record of one file, read incrementally.
+
+    Raises:
+        InputError: the file is not valid JSON, JSON Lines, Parquet or Arrow, or a record
+            is not an object.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        yield from _parquet_records(path)
+    elif suffix == ".arrow":
+        yield from _arrow_records(path)
+    elif suffix == ".jsonl":
+        yield from _json_lines(path)
+    else:
+        yield from _json_values(path)
+
+
+def _parquet_records(path: Path) -> Iterator[SourceRecord]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        number = 0
+        for batch in parquet.iter_batches(batch_size=ROWS_PER_BATCH):
+            for row in batch.to_pylist():
+                number += 1
+                yield SourceRecord(path, number, row)
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"cannot read the Parquet file: {error}", path=path) from error
+
+
+def _arrow_records(path: Path) -> Iterator[SourceRecord]:
+    import pyarrow as pa
+
+    try:
+        with pa.memory_map(str(path)) as source:
+            try:
+                reader = pa.ipc.open_stream(source)
+            except pa.ArrowInvalid:
+                source.seek(0)
+                reader = pa.ipc.open_file(source)
+                batches = (reader.get_batch(index) for index in range(reader.num_record_batches))
+            else:
+                batches = iter(reader)
+
+            number = 0
+            for batch in batches:
+                for start in range(0, batch.num_rows, ROWS_PER_BATCH):
+                    for row in batch.slice(start, ROWS_PER_BATCH).to_pylist():
+                        number += 1
+                        yield SourceRecord(path, number, row)
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"cannot read the Arrow file: {error}", path=path) from error
+
+
+def _json_lines(path: Path) -> Iterator[SourceRecord]:
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise InputError(f"invalid JSON line: {error.msg}", path=path, line=number, fix="repair or remove the line") from error
+            yield SourceRecord(path, number, _as_object(record, path, number))
+
+
+def _json_values(path: Path) -> Iterator[SourceRecord]:
+    """Yield the objects of a JSON array, or of objects written one after another.
+
+    The file is read in chunks of :data:`JSON_CHUNK_BYTES`; each object is parsed with
+    ``json.JSONDecoder.raw_decode`` once the buffer holds all of it, so memory stays near
+    the largest single record plus one chunk.
+    """
+    decoder = json.JSONDecoder()
+    with path.open(encoding="utf-8-sig") as handle:
+        buffer, position, at_end = "", 0, False
+        in_array: bool | None = None
+        number = 0
+        while True:
+            position = _skip_space(buffer, position)
+            if position >= len(buffer) and not at_end:
+                buffer, position = buffer[position:] + handle.read(JSON_CHUNK_BYTES), 0
+                at_end = position >= len(buffer)
+                continue
+            if position >= len(buffer):
+                if in_array:
+                    raise InputError("the JSON array is not closed with ']'", path=path, fix="the file looks truncated; download it again")
+                return
+
+            character = buffer[position]
+            if in_array is None:
+                in_array = character == "["
+                position += 1 if in_array else 0
+                continue
+            if in_array and character == "]":
+                return
+            if in_array and character == "," and number > 0:
+                position += 1
+                continue
+
+            try:
+                value, end = decoder.raw_decode(buffer, position)
+            except json.JSONDecodeError as error:
+                more = handle.read(JSON_CHUNK_BYTES) if not at_end else ""
+                if not more:
+                    raise InputError(f"invalid JSON: {error.msg} in record {number + 1}", path=path) from error
+                buffer, position = buffer[position:] + more, 0
+                continue
+
+            number += 1
+            yield SourceRecord(path, number, _as_object(value, path, number))
+            position = end
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
+def _as_object(value: Any, path: Path, number: int) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(f"record {number} is a JSON {type(value).__name__}, not an object", path=path, line=number)
+    return value

@@ -1,0 +1,207 @@
+"""LRS-VQA: open-ended questions on large remote-sensing images from FAIR1M, GLH-Bridge and STAR.
+
+Source: Luo et al., "When Large Vision-Language Model Meets Large Remote Sensing Imagery:
+Coarse-to-Fine Text-Guided Token Pruning" (arXiv:2503.07588), repository VisionXLab/LRS-VQA,
+Hugging Face ``ll-13/LRS-VQA``; ZoomEarth's copy ``data/LRS_VQA_merged.jsonl`` has the same
+record layout. Licence: the images keep the terms of FAIR1M (train set), GLH-Bridge and STAR
+(test sets), which restrict redistribution, so the repository holds no real sample.
+
+Size and categories: 7,333 questions on 1,657 images of 1,024 to 27,328 pixels a side, in
+8 categories such as count, object category, object shape, object background, reasoning
+and rural or urban (the category strings are kept as the records write them). The paper
+reports accuracy per source dataset, LRS-FAIR, LRS-Bridge and LRS-STAR, named by the
+question id prefix (``FAIR_``, ``GLH-Bridge_``, ``STAR_``).
+
+Layout: JSON Lines (or a JSON array) of records ``question_id, image, text, category,
+ground_truth`` with optional ``hbox`` (x0, y0, x1, y1), ``rbox`` (four corner points) in
+full-resolution pixels, ``image_size`` (width, height), ``abs_size`` and ``size_bin``;
+``image`` is relative to the image folder (``LRS_VQA/image/15565.tif``). ``text`` ends with
+the answer instruction "Answer the question using a single word or phrase.", which is
+removed from the question because the protocols add their own. ``hbox`` becomes the
+question's region of interest, clipped to the image (some boxes reach past the edge).
+
+Scoring: ``paper`` is ``Script/evaluation_LRSVQA.py``: the lower-cased reply equals the
+lower-cased reference, or a WordNet synset pair of the two has path similarity above 0.8
+(:func:`lrsgro.scoring.score_lrs_vqa_official`); ``robust`` is
+:func:`lrsgro.scoring.score_robust`. The report groups questions as the paper does:
+level = source dataset, category = question category; the script's overall accuracy is
+the micro accuracy of a level and its average accuracy the mean of that level's types.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lrsgro.benchmarks._choice import published_reply
+from lrsgro.benchmarks._embedded import EmbeddedImages
+from lrsgro.benchmarks._records import SourceRecord, iter_records, record_files
+from lrsgro.benchmarks.base import Benchmark, BenchmarkData, EvalSample
+from lrsgro.errors import InputError
+from lrsgro.imagery.frames import clamp_box, is_empty
+from lrsgro.scoring.official import score_lrs_vqa_official
+from lrsgro.scoring.open_ended import score_robust
+from lrsgro.scoring.types import Score
+
+logger = logging.getLogger(__name__)
+
+BENCHMARK_NAME = "lrs-vqa"
+SPLIT = "test"
+REQUIRED = ("question_id", "image", "text", "category", "ground_truth")
+SOURCE_DATASETS = {"fair": "LRS-FAIR", "glh-bridge": "LRS-Bridge", "star": "LRS-STAR"}
+IMAGE_FOLDERS = ("", "image", "images", "LRS_VQA", "LRS_VQA/image")
+_INSTRUCTION = re.compile(r"\s*answer the question using a single word or phrase\.?\s*$", re.IGNORECASE)
+
+
+class LrsVqa(Benchmark):
+    """LRS-VQA question files."""
+
+    name = BENCHMARK_NAME
+    description = "LRS-VQA: open-ended questions on FAIR1M, GLH-Bridge and STAR images up to 27,328 px"
+    default_split = SPLIT
+    rule_descriptions = {
+        "paper": "LRS-VQA's published script: lower-cased reply equals the reference, or a WordNet "
+        "synset pair has path similarity above 0.8",
+        "robust": "lrsgro's robust normaliser (numbers, yes/no, plurals, articles), then exact match "
+        "or a shared WordNet synset",
+    }
+
+    def load(self, data: Path, splits: Sequence[str] | None = None, images: Path | None = None) -> BenchmarkData:
+        data = Path(data)
+        wanted = {split.strip().lower() for split in splits} if splits is not None else None
+        result = BenchmarkData(BENCHMARK_NAME, data, [])
+        if wanted is not None and SPLIT not in wanted:
+            return result
+
+        store = EmbeddedImages(_image_roots(data, images))
+        seen: set[str] = set()
+        for source in (item for path in record_files(data, (".jsonl", ".json")) for item in iter_records(path)):
+            sample = _sample(source, store, result)
+            if sample.id in seen:
+                result.note("duplicate-id", "repeated question ids; the first record kept").add(sample.id)
+                continue
+            seen.add(sample.id)
+            result.samples.append(sample)
+        return result
+
+    def score(self, rule: str, answer: str | None, reference: Mapping[str, Any], output: str | None = None) -> Score:
+        target = str(reference["answer"])
+        if rule == "paper":
+            return score_lrs_vqa_official(published_reply(answer, output), target)
+        if rule == "robust":
+            return score_robust(answer, target)
+        raise ValueError(f"unknown scoring rule {rule!r}; {self.name} has {', '.join(self.rules)}")
+
+
+def source_dataset(question_id: str) -> str:
+    """Return the paper's name of the dataset a question id belongs to ("FAIR_12" -> "LRS-FAIR")."""
+    prefix = question_id.split("_")[0]
+    return SOURCE_DATASETS.get(prefix.lower(), prefix)
+
+
+def _sample(source: SourceRecord, store: EmbeddedImages, result: BenchmarkData) -> EvalSample:
+    record, path, line = source.record, source.path, source.line
+    missing = [field for field in REQUIRED if record.get(field) is None]
+    if missing:
+        raise InputError(
+            f"record lacks {', '.join(missing)}",
+            path=path,
+            line=line,
+            fix=f"LRS-VQA records need {', '.join(REQUIRED)}",
+        )
+
+    qid = str(record["question_id"])
+    answer = str(record["ground_truth"])
+    if not answer.strip():
+        raise InputError(f"question {qid} has an empty ground_truth", path=path, line=line)
+
+    try:
+        files = store.files(record["image"])
+        size = store.size(files[0]) if files else None
+    except InputError as error:
+        raise InputError(f"question {qid}: {error.reason}", path=path, line=line, fix=error.fix) from error
+    if not files:
+        result.note("image-missing", "image file not found; protocols that show images cannot run").add(qid)
+    size = _checked_size(record.get("image_size"), size, qid, path, line, result)
+
+    text = str(record["text"])
+    question = _INSTRUCTION.sub("", text).strip()
+    roi = _roi(record.get("hbox"), size, qid, path, line, result)
+    extra: dict[str, Any] = {"prompt_text": text, "image_name": str(record["image"])}
+    for key in ("rbox", "abs_size", "size_bin"):
+        if record.get(key) is not None:
+            extra[key] = record[key]
+
+    return EvalSample(
+        id=qid,
+        images=tuple(files[:1]),
+        question=question,
+        answer=answer,
+        category=str(record["category"]).strip(),
+        level=source_dataset(qid),
+        roi=roi,
+        image_size=size,
+        split=SPLIT,
+        extra=extra,
+    )
+
+
+def _checked_size(
+    listed: Any, header: tuple[int, int] | None, qid: str, path: Path, line: int, result: BenchmarkData
+) -> tuple[int, int] | None:
+    """Return the image size: the header's when the image exists, else the record's ``image_size``."""
+    recorded = None
+    if listed is not None:
+        if not isinstance(listed, list | tuple) or len(listed) != 2:
+            raise InputError(f"question {qid}: image_size {listed!r} must be [width, height]", path=path, line=line)
+        recorded = (int(listed[0]), int(listed[1]))
+
+    if header is None:
+        return recorded
+    if recorded is not None and recorded != header:
+        result.note("image-size-differs", "image_size differs from the image header; the header was used").add(qid)
+    return header
+
+
+def _roi(
+    hbox: Any, size: tuple[int, int] | None, qid: str, path: Path, line: int, result: BenchmarkData
+) -> tuple[float, float, float, float] | None:
+    if hbox is None or hbox == []:
+        return None
+    if not isinstance(hbox, list | tuple) or len(hbox) != 4:
+        raise InputError(f"question {qid}: hbox {hbox!r} must be [x0, y0, x1, y1]", path=path, line=line)
+    try:
+        box = tuple(float(value) for value in hbox)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"question {qid}: hbox {hbox!r} holds a value that is not a number", path=path, line=line) from error
+    if box[2] < box[0] or box[3] < box[1]:
+        raise InputError(f"question {qid}: hbox {hbox!r} has x1 < x0 or y1 < y0", path=path, line=line)
+    if size is None:
+        return box  # type: ignore[return-value]
+
+    clipped = clamp_box(box, size)  # type: ignore[arg-type]
+    if clipped != box:
+        result.note("box-clipped", "hbox reaching past the image edge clipped to the image").add(qid)
+    if is_empty(clipped):
+        result.note("box-outside", "hbox outside the image dropped").add(qid)
+        return None
+    return clipped
+
+
+def _image_roots(data: Path, images: Path | None) -> list[Path]:
+    if images is not None:
+        return [images]
+    base = data if data.is_dir() else data.parent
+    roots = []
+    for anchor in (base, base.parent):
+        for name in IMAGE_FOLDERS:
+            folder = anchor / name if name else anchor
+            if folder.is_dir() and folder not in roots:
+                roots.append(folder)
+    return roots
+
+
+BENCHMARK = LrsVqa()

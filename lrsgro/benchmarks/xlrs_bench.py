@@ -1,0 +1,197 @@
+"""XLRS-Bench lite: multiple-choice VQA on ultra-high-resolution remote-sensing images.
+
+Source: Wang et al., "XLRS-Bench: Could Your Multimodal LLMs Understand Extremely Large
+Ultra-High-Resolution Remote Sensing Imagery?" (CVPR 2025, arXiv:2503.23771), repository
+AI9Stars/XLRS-Bench, Hugging Face ``initiacms/XLRS-Bench-lite`` (the lmms-eval copy) and
+``initiacms/XLRS-Bench-lite_VLM`` (JSON Lines for VLMEvalKit).
+Licence: annotations CC BY-NC-SA 4.0; the images come from DOTA, ITCVD, MiniFrance, HRSCD,
+Toronto and Potsdam, whose terms include academic use only and, for Toronto, no
+redistribution, so the repository holds no real sample.
+
+Size and categories: about 2,800 questions (the lite subset of 45,942), options A-D, in
+13 sub-tasks under 5 groups, named as lmms-eval's ``xlrs/mcq_utils.py`` lists them:
+Complex reasoning (Anomaly Detection and Interpretation, Environmental condition
+reasoning, Route planning), Counting (Counting with changing detection, Counting with
+complex reasoning, Overall counting, Regional counting), Land use classification (Overall
+Land use classification, Regional Land use classification), Object properties (Object
+classification, Object color, Object motion state) and Object spatial relationship.
+Questions of "Counting with changing detection" hold two images, before and after.
+"Overall Land use classification" questions accept several letters ("A C").
+
+Layouts read (a file, or a folder that holds such files):
+
+- lmms-eval (Arrow files written by ``datasets``, or Parquet): ``index, question,
+  multi-choice options`` (a list of "(A) ..."), ``answer``, ``category`` ("<group>/<sub-task>"),
+  ``l2-category``, and ``image``, a list of ``{"bytes", "path"}`` images;
+- VLMEvalKit JSON Lines: the same names with ``category`` the group, ``l2-category`` the
+  sub-task, ``image`` a base64 string or a list of them, and ``multi-choice options`` a
+  block of option lines.
+
+NOTE: the VLMEvalKit field meanings come from VLMEvalKit's ``XLRSBench`` class (it joins
+``category`` and ``l2-category`` into the sub-task), not from a file of that release. How a
+multiple-answer reference is written ("AC" or "A,C") was not confirmed; both are read.
+
+Scoring: ``paper`` is the published rule of lmms-eval's ``xlrs/mcq_utils.py`` (and
+VLMEvalKit): the letter set read by ``extract_characters_regex`` from the raw reply must
+equal the reference set (:func:`lrsgro.scoring.score_xlrs_official`); ``robust`` is
+lrsgro's letter extraction with the ``exact_set`` rule: all and only the right letters,
+for one-answer and multiple-answer questions alike, so both rules give land-use credit only
+for the exact set. The report groups questions as the benchmark does: level = group,
+category = sub-task; the macro average over types is lmms-eval's ``xlrs_macro_score``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lrsgro.benchmarks._choice import option_texts, published_reply, reference_letters, robust_choice
+from lrsgro.benchmarks._embedded import EmbeddedImages
+from lrsgro.benchmarks._records import SourceRecord, iter_records, record_files
+from lrsgro.benchmarks.base import Benchmark, BenchmarkData, EvalSample
+from lrsgro.errors import InputError
+from lrsgro.scoring.official import score_xlrs_official
+from lrsgro.scoring.types import Score
+
+logger = logging.getLogger(__name__)
+
+BENCHMARK_NAME = "xlrs-bench-lite"
+SPLIT = "test"
+MULTIPLE_ANSWER_SUBTASKS = frozenset({"overall land use classification"})
+SUBTASKS = (
+    "Complex reasoning/Anomaly Detection and Interpretation",
+    "Complex reasoning/Environmental condition reasoning",
+    "Complex reasoning/Route planning",
+    "Counting/Counting with changing detection",
+    "Counting/Counting with complex reasoning",
+    "Counting/Overall counting",
+    "Counting/Regional counting",
+    "Land use classification/Overall Land use classification",
+    "Land use classification/Regional Land use classification",
+    "Object properties/Object classification",
+    "Object properties/Object color",
+    "Object properties/Object motion state",
+    "Object spatial relationship/Object spatial relationship",
+)
+PLACEHOLDER_L2 = "default"
+IMAGE_FOLDERS = ("", "images", "image")
+
+
+class XLRSBenchLite(Benchmark):
+    """XLRS-Bench lite from its lmms-eval or VLMEvalKit release."""
+
+    name = BENCHMARK_NAME
+    description = "XLRS-Bench lite: multiple choice (A-D) in 13 sub-tasks on UHR remote-sensing images"
+    default_split = SPLIT
+    rule_descriptions = {
+        "paper": "XLRS-Bench's published letter extraction on the raw reply (lmms-eval xlrs/mcq_utils.py); "
+        "the set of letters read must equal the reference set",
+        "robust": "lrsgro's multiple-choice letter extraction, rule exact_set: all and only the right "
+        "letters (multiple-answer land-use questions too)",
+    }
+
+    def load(self, data: Path, splits: Sequence[str] | None = None, images: Path | None = None) -> BenchmarkData:
+        data = Path(data)
+        wanted = {split.strip().lower() for split in splits} if splits is not None else None
+        result = BenchmarkData(BENCHMARK_NAME, data, [])
+        if wanted is not None and SPLIT not in wanted:
+            return result
+
+        store = EmbeddedImages(_image_roots(data, images))
+        seen: set[str] = set()
+        for source in (item for path in record_files(data) for item in iter_records(path)):
+            sample = _sample(source, store, result)
+            if sample.id in seen:
+                result.note("duplicate-id", "repeated question ids; the first record kept").add(sample.id)
+                continue
+            seen.add(sample.id)
+            result.samples.append(sample)
+
+        if store.decoded:
+            logger.info("wrote %d embedded images to %s", store.decoded, store.cache_dir)
+        return result
+
+    def score(self, rule: str, answer: str | None, reference: Mapping[str, Any], output: str | None = None) -> Score:
+        target = str(reference["answer"])
+        if rule == "paper":
+            return score_xlrs_official(published_reply(answer, output), target)
+        if rule == "robust":
+            options = list(reference.get("options") or [])
+            return robust_choice(answer, output, target, options, multiple=is_multiple_answer(reference))
+        raise ValueError(f"unknown scoring rule {rule!r}; {self.name} has {', '.join(self.rules)}")
+
+
+def is_multiple_answer(reference: Mapping[str, Any]) -> bool:
+    """Tell whether a question accepts several letters: its sub-task does, or its reference has several."""
+    return str(reference.get("category", "")).strip().lower() in MULTIPLE_ANSWER_SUBTASKS or len(str(reference["answer"])) > 1
+
+
+def _sample(source: SourceRecord, store: EmbeddedImages, result: BenchmarkData) -> EvalSample:
+    record, path, line = source.record, source.path, source.line
+    missing = [field for field in ("question", "multi-choice options", "answer", "category") if record.get(field) is None]
+    if missing:
+        raise InputError(
+            f"record lacks {', '.join(missing)}",
+            path=path,
+            line=line,
+            fix="XLRS-Bench records need index, question, multi-choice options, answer, category and image",
+        )
+
+    qid = str(record.get("index", record.get("question_id", f"{path.stem}-{line}")))
+    group, subtask = _group_and_subtask(record)
+    if f"{group}/{subtask}" not in SUBTASKS:
+        result.note("subtask-unknown", "sub-tasks outside the 13 that lmms-eval lists were kept as written").add(qid)
+
+    try:
+        options = option_texts(record["multi-choice options"])
+        answer = reference_letters(record["answer"], options)
+        files = store.files(record.get("image") if record.get("image") is not None else record.get("image_path"))
+        size = store.size(files[0]) if files else None
+    except InputError as error:
+        raise InputError(f"question {qid}: {error.reason}", path=path, line=line, fix=error.fix) from error
+
+    if not files:
+        result.note("image-missing", "image file not found; protocols that show images cannot run").add(qid)
+    if len(files) > 1:
+        # NOTE: protocols other than direct show only the first image (the "before" image).
+        result.note("several-images", "questions with several images (before and after)").add(qid)
+    if len(answer) > 1:
+        result.note("multiple-answer", "questions whose reference holds several letters").add(qid)
+
+    return EvalSample(
+        id=qid,
+        images=tuple(files),
+        question=str(record["question"]).strip(),
+        answer=answer,
+        category=subtask,
+        level=group,
+        options=options,
+        image_size=size,
+        split=SPLIT,
+        extra={"raw_category": record["category"], "l2_category": record.get("l2-category")},
+    )
+
+
+def _group_and_subtask(record: dict[str, Any]) -> tuple[str, str]:
+    """Return (group, sub-task) from "<group>/<sub-task>" or from ``category`` plus ``l2-category``."""
+    category = str(record["category"]).strip()
+    if "/" in category:
+        group, _, subtask = category.partition("/")
+        return group.strip(), subtask.strip()
+
+    l2 = str(record.get("l2-category") or "").strip()
+    if not l2 or l2.lower() == PLACEHOLDER_L2:
+        return category, category
+    return category, l2
+
+
+def _image_roots(data: Path, images: Path | None) -> list[Path]:
+    if images is not None:
+        return [images]
+    base = data if data.is_dir() else data.parent
+    return [base / name if name else base for name in IMAGE_FOLDERS if (base / name).is_dir()]
+
+
+BENCHMARK = XLRSBenchLite()
