@@ -71,7 +71,7 @@ def mme_annotation(qid: str, image: str, text: str, choices: list[str], truth: s
 
 def mme_base64_row(index: int, image: bytes, question: str, choices: list[str], answer: str, l2: str,
                    category: str = "Perception/Remote Sensing") -> dict[str, Any]:
-    """Return a record of MME-RealWorld-Base64 (``image`` holds the base64 string)."""
+    """Return a record of MME-RealWorld-Base64 (``image`` is the base64 string)."""
     return {
         "index": index, "image": b64(image), "question": question, "multi-choice options": choices,
         "answer": answer, "category": category, "l2-category": l2,

@@ -190,3 +190,21 @@ def test_report_uses_paper_categories(tmp_path: Path) -> None:
     # The published extraction reads the "A" of "Answer" before the chosen letter.
     assert group(scores, "paper", "Perception/Count")["accuracy"] == 0.0
     assert scores["rules"]["paper"]["final"]["per_level"]["Perception"]["counted"] == 3
+
+
+def test_parquet_binary_image_column(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    schema = pa.schema([
+        ("index", pa.int64()), ("question", pa.string()), ("multi-choice options", pa.list_(pa.string())),
+        ("answer", pa.string()), ("category", pa.string()), ("l2-category", pa.string()),
+        ("image", pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
+    ])
+    png = image_bytes((24, 16), 11)
+    row = {**mme_base64_row(5, png, "How many planes?", CHOICES["count"], "C", "count"),
+           "image": {"bytes": png, "path": "remote_sensing/00005.png"}}
+
+    data = get_benchmark("mme-realworld-rs").load(write_parquet(tmp_path / "rs.parquet", [row], schema))
+
+    assert data.samples[0].image.read_bytes() == png
+    assert data.samples[0].image_size == (24, 16)

@@ -1,4 +1,4 @@
-"""What the adapters share for scoring: option lists, reference letters, the reply to score.
+"""Scoring helpers of the adapters: option lists, reference letters and the reply to score.
 
 Published rules (MME-RealWorld, XLRS-Bench) read the reply as the model
 wrote it: their letter extraction runs on the whole text, quirks included ("Answer: B"
@@ -41,7 +41,10 @@ def option_texts(value: Any) -> tuple[str, ...]:
         # Only lines that start with a letter count, so an instruction after the last
         # option ("Select the best answer...") is not taken as part of that option.
         lines = [line for line in unicodedata.normalize("NFKC", value).splitlines() if _OPTION_LINE.match(line)]
-        parsed = parse_options(lines[0] if len(lines) == 1 else lines) if lines else {}
+        if len(lines) == 1:
+            parsed = parse_options(lines[0])
+        else:
+            parsed = parse_options(lines)
     elif isinstance(value, Sequence):
         parsed = parse_options([str(item) for item in value])
     else:

@@ -44,7 +44,7 @@ _LIST_LITERAL = re.compile(r"^\s*\[.*\]\s*$", re.DOTALL)
 
 
 class EmbeddedImages:
-    """Turns the image values of benchmark records into image files, with their sizes.
+    """A resolver from the image values of benchmark records to image files and their sizes.
 
     Args:
         roots: folders that relative image paths are looked up in, in order.

@@ -1,11 +1,11 @@
 """Records of the public benchmarks' question files: JSON, JSON Lines, Parquet and Arrow.
 
-Benchmark releases ship their questions as a JSON array (MME-RealWorld, up to 4 GB when
-the images are embedded as base64), JSON Lines (LRS-VQA, XLRS-Bench for VLMEvalKit),
-Parquet shards (lmms-eval copies on the Hugging Face Hub) or the Arrow files that
-``datasets.Dataset.save_to_disk`` writes. :func:`iter_records` reads them all one record at a
-time, so a multi-gigabyte file never sits in memory whole, and says where each record came
-from (file and line or row) for error messages.
+Benchmark releases ship their questions in four containers. MME-RealWorld uses a JSON array,
+up to 4 GB when the images are embedded as base64. LRS-VQA and VLMEvalKit's XLRS-Bench use
+JSON Lines, lmms-eval copies on the Hugging Face Hub use Parquet shards, and folders written
+by ``datasets.Dataset.save_to_disk`` hold Arrow files. :func:`iter_records` reads all of them
+one record at a time, so a multi-gigabyte file is never in memory whole, and it returns the
+file and line or row of each record for error messages.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def record_files(data: Path, suffixes: tuple[str, ...] = RECORD_SUFFIXES) -> lis
     """Return ``data`` when it is a file, else the record files under it, sorted.
 
     Raises:
-        InputError: ``data`` does not exist, or a folder holds no file with ``suffixes``.
+        InputError: ``data`` does not exist, or a folder contains no file with ``suffixes``.
     """
     if not data.exists():
         raise InputError("benchmark data not found", path=data, fix="pass --data with the question file or its folder")
@@ -138,7 +138,7 @@ def _json_values(path: Path) -> Iterator[SourceRecord]:
     """Yield the objects of a JSON array, or of objects written one after another.
 
     The file is read in chunks of :data:`JSON_CHUNK_BYTES`; each object is parsed with
-    ``json.JSONDecoder.raw_decode`` once the buffer holds all of it, so memory stays near
+    ``json.JSONDecoder.raw_decode`` once the buffer contains all of it, so memory stays near
     the largest single record plus one chunk.
     """
     decoder = json.JSONDecoder()

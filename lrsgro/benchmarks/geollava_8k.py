@@ -3,8 +3,8 @@
 Source: Wang et al., "GeoLLaVA-8K: Scaling Remote-Sensing Multimodal Large Language Models
 to 8K Resolution" (NeurIPS 2025, arXiv:2505.21375), repository MiliLab/GeoLLaVA-8K, Hugging
 Face ``initiacms/GeoLLaVA-Data`` (folder ``geollava_raw_format``).
-Licence: the dataset card states none; the images come from remote-sensing datasets with
-their own terms (several non-commercial), so the repository holds no real sample.
+Licence: the dataset page states none, and the images come from remote-sensing datasets
+with their own terms, so the repository contains no real sample.
 
 Size and categories: SuperRS-VQA (manually annotated, images of about 8,400 x 8,400
 pixels) and HighRS-VQA (generated and selected, about 2,000 x 1,900 pixels), 81,367

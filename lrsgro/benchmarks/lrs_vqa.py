@@ -3,8 +3,9 @@
 Source: Luo et al., "When Large Vision-Language Model Meets Large Remote Sensing Imagery:
 Coarse-to-Fine Text-Guided Token Pruning" (arXiv:2503.07588), repository VisionXLab/LRS-VQA,
 Hugging Face ``ll-13/LRS-VQA``; ZoomEarth's copy ``data/LRS_VQA_merged.jsonl`` has the same
-record layout. Licence: the images keep the terms of FAIR1M (train set), GLH-Bridge and STAR
-(test sets), which restrict redistribution, so the repository holds no real sample.
+record layout. Licence: the repository README states none for the questions, and the images
+keep the terms of FAIR1M (train set), GLH-Bridge and STAR (test sets), so the repository
+contains no real sample.
 
 Size and categories: 7,333 questions on 1,657 images of 1,024 to 27,328 pixels a side, in
 8 categories such as count, object category, object shape, object background, reasoning
@@ -176,7 +177,7 @@ def _roi(
     try:
         box = tuple(float(value) for value in hbox)
     except (TypeError, ValueError) as error:
-        raise InputError(f"question {qid}: hbox {hbox!r} holds a value that is not a number", path=path, line=line) from error
+        raise InputError(f"question {qid}: hbox {hbox!r} contains a value that is not a number", path=path, line=line) from error
     if box[2] < box[0] or box[3] < box[1]:
         raise InputError(f"question {qid}: hbox {hbox!r} has x1 < x0 or y1 < y0", path=path, line=line)
     if size is None:

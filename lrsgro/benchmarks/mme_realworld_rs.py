@@ -5,13 +5,12 @@ Real-World Scenarios that are Difficult for Humans?" (arXiv:2408.13257), reposit
 yfzhang114/MME-RealWorld, Hugging Face ``yifanzhang114/MME-RealWorld`` (annotation JSON and
 image archives), ``yifanzhang114/MME-RealWorld-Base64`` (JSON with base64 images) and
 ``yifanzhang114/MME-RealWorld-Lmms-eval`` (Parquet for lmms-eval).
-Licence: the annotations are released under Apache-2.0 on the Hub; the remote-sensing
-images come from public datasets (DOTA-v2, ISPRS Toronto/Potsdam and others) whose own
-terms apply, several of which forbid redistribution, so the repository holds no real sample.
+Licence: the Hub page of the annotations states Apache-2.0. The images come from other
+public datasets whose own terms apply, so the repository contains no real sample.
 
-Size and categories: the remote-sensing part of the perception task holds 3,738 questions
-in three categories, Position, Color and Count, on images of about 4,000 to 7,400 pixels a
-side. Every question has five options A-E, the last usually "none of the above".
+Size and categories: the remote-sensing part of the perception task has 3,738 questions in
+three categories, Position, Color and Count, on high-resolution aerial and satellite images.
+Every question has five options A-E, the last usually "the image does not feature it".
 
 Layouts read (a file, or a folder that holds such files):
 
@@ -74,7 +73,7 @@ class MMERealWorldRS(Benchmark):
     """The remote-sensing questions of MME-RealWorld, from any of its three releases."""
 
     name = BENCHMARK_NAME
-    description = "MME-RealWorld remote-sensing subset: five-option multiple choice on 4-7K pixel images"
+    description = "MME-RealWorld remote-sensing subset: five-option multiple choice on high-resolution images"
     default_split = SPLIT
     rule_descriptions = {
         "paper": "MME-RealWorld's published letter extraction on the raw reply "

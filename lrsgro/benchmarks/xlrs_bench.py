@@ -4,9 +4,9 @@ Source: Wang et al., "XLRS-Bench: Could Your Multimodal LLMs Understand Extremel
 Ultra-High-Resolution Remote Sensing Imagery?" (CVPR 2025, arXiv:2503.23771), repository
 AI9Stars/XLRS-Bench, Hugging Face ``initiacms/XLRS-Bench-lite`` (the lmms-eval copy) and
 ``initiacms/XLRS-Bench-lite_VLM`` (JSON Lines for VLMEvalKit).
-Licence: annotations CC BY-NC-SA 4.0; the images come from DOTA, ITCVD, MiniFrance, HRSCD,
-Toronto and Potsdam, whose terms include academic use only and, for Toronto, no
-redistribution, so the repository holds no real sample.
+Licence: the annotations are CC BY-NC-SA 4.0. The images come from DOTA, ITCVD, MiniFrance,
+HRSCD, Toronto and Potsdam, whose terms include academic use only and, for Toronto, no
+redistribution, so the repository contains no real sample.
 
 Size and categories: about 2,800 questions (the lite subset of 45,942), options A-D, in
 13 sub-tasks under 5 groups, named as lmms-eval's ``xlrs/mcq_utils.py`` lists them:
