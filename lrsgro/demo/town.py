@@ -51,23 +51,23 @@ def lay_out_town(scene: SceneBuilder) -> None:
     scene.paint(square, palette.ASPHALT, 8)
     scene.zones["urban area"] = square
 
-    count = max(4, round(side / 400)) + int(rng.integers(2))
-    block = (side - (count + 1) * ROAD_WIDTH) / count
+    per_side = max(4, round(side / 400)) + int(rng.integers(2))
+    block = (side - (per_side + 1) * ROAD_WIDTH) / per_side
     pitch = block + ROAD_WIDTH
-    _place_roundabout(scene, turn, left, top, pitch, count)
+    _place_roundabout(scene, turn, left, top, pitch, per_side)
 
     kinds = ["parking", "sports", "offices", "offices", "park"]
-    kinds += ["houses"] * (count * count - len(kinds))
+    kinds += ["houses"] * (per_side * per_side - len(kinds))
     kinds = [kinds[i] for i in rng.permutation(len(kinds))]
     for index, kind in enumerate(kinds):
-        bx = left + ROAD_WIDTH + (index % count) * pitch
-        by = top + ROAD_WIDTH + (index // count) * pitch
+        bx = left + ROAD_WIDTH + (index % per_side) * pitch
+        by = top + ROAD_WIDTH + (index // per_side) * pitch
         cell = box(bx, by, bx + block, by + block)
         ground = palette.CONCRETE if kind in ("offices", "parking") else palette.LAWN[scene.season]
         scene.paint(turn(cell), scene.jitter(ground, 6), 10)
         _BLOCKS[kind](scene, turn, cell.buffer(-BLOCK_INSET, join_style="mitre"))
 
-    _place_street_traffic(scene, turn, left, top, side, pitch, count)
+    _place_street_traffic(scene, turn, left, top, side, pitch, per_side)
 
 
 def _place_roundabout(scene: SceneBuilder, turn: Turn, left: float, top: float, pitch: float, count: int) -> None:
