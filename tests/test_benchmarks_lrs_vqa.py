@@ -11,7 +11,7 @@ from lrsgro.benchmarks import get_benchmark
 from lrsgro.benchmarks.lrs_vqa import source_dataset
 from lrsgro.errors import InputError
 from lrsgro.eval.runlog import read_predictions
-from tests.benchmark_files import eval_with_replay, group, image_bytes, write_jsonl, write_replay
+from tests.benchmark_files import eval_with_replay, group, image_bytes, run_cli, write_jsonl, write_replay
 from tests.eval_support import write_geotiff
 
 SUFFIX = "\n Answer the question using a single word or phrase."
@@ -131,6 +131,11 @@ def test_report_per_dataset_and_category(tmp_path: Path) -> None:
     assert group(scores, "paper", "LRS-Bridge/rural or urban")["accuracy"] == 1.0
     records = read_predictions(tmp_path / "run" / "predictions.jsonl")
     assert {record.reference["roi"] is not None for record in records} == {True, False}
+
+    # `lrsgro score` re-scores the run log alone, raw replies included, to the same tables.
+    rescored = json.loads(run_cli("score", str(tmp_path / "run"), "--json", "--resamples", "0").output)
+    for rule in ("paper", "robust"):
+        assert rescored["rules"][rule]["final"]["per_type"] == scores["rules"][rule]["final"]["per_type"]
 
 
 def test_shared_excerpt_loads(shared_data: Path) -> None:

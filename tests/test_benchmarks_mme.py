@@ -208,3 +208,27 @@ def test_parquet_binary_image_column(tmp_path: Path) -> None:
 
     assert data.samples[0].image.read_bytes() == png
     assert data.samples[0].image_size == (24, 16)
+
+
+@pytest.mark.parametrize(
+    ("model", "protocol"),
+    [("openai:stub-vlm", "zoom"), ("openai:stub-vlm", "direct"), ("openai:stub-vlm", "blind"),
+     ("openai:stub-vlm", "oracle-crop"), ("majority", None), ("random", None)],
+)
+def test_every_protocol_and_baseline_runs(model: str, protocol: str | None, tmp_path: Path) -> None:
+    from lrsgro.eval.runner import EvalSettings, run_eval
+    from tests.openai_stub import Reply, ScriptedOpenAIServer
+
+    release = annotation_release(tmp_path / "data")
+    reply = '<think>The roof is near the top left.</think> [{"bbox_2d": [2, 2, 20, 20]}] <answer>D</answer>'
+    with ScriptedOpenAIServer([Reply(text=reply)]) as server:
+        summary = run_eval(EvalSettings(data=release, model=model, benchmark="mme-realworld-rs", protocol=protocol,
+                                        endpoint=server.url, out=tmp_path / "run", api_key="EMPTY", resamples=0))
+
+    assert summary.failed == 0
+    assert summary.scores["questions"]["answered"] == len(QUESTIONS)
+    assert set(summary.scores["rules"]) == {"paper", "robust"}
+    if protocol == "zoom":
+        assert summary.scores["zoom"]["questions_zoomed"] == len(QUESTIONS)
+        # Question 1's reference is D, so zooming gives the right letter there.
+        assert group(summary.scores, "robust", "Perception/Color")["accuracy"] == 1.0
