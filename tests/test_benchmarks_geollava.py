@@ -132,3 +132,18 @@ def test_cli_rejects_malformed_option(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert isinstance(result.exception, InputError)
     assert "KEY=VALUE" in str(result.exception)
+
+
+def test_option_beyond_e_scored(tmp_path: Path) -> None:
+    (tmp_path / "HighRS").mkdir()
+    (tmp_path / "HighRS" / "b.png").write_bytes(image_bytes((32, 32), 6))
+    lines = "\n".join(f"{letter}. item {letter}" for letter in "ABCDEF")
+    path = write_json(tmp_path / "test.json", [
+        conversation("0009", "HighRS/b.png", (f"<image>\nWhich item is red?\n{lines}", "F")),
+    ])
+    sample = get_benchmark("geollava-8k").load(path).samples[0]
+    adapter = get_benchmark("geollava-8k")
+
+    assert sample.answer == "F"
+    assert adapter.score("robust", "F", sample.reference(), "F").correct
+    assert not adapter.score("paper", "F", sample.reference(), "F").correct

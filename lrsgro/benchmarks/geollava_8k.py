@@ -70,6 +70,7 @@ IMAGE_FOLDERS = ("", "images", "image", "imgs")
 # Longer values (embedded images) are not searched for a subset name.
 MAX_NAME_CHARS = 1000
 MULTIPLE_CHOICE = "multiple choice"
+XLRS_LETTERS = "ABCDE"
 OPEN = "open"
 
 _IMAGE_TOKEN = re.compile(r"<image>\s*", re.IGNORECASE)
@@ -129,9 +130,12 @@ class GeoLLaVA8K(Benchmark):
         target = str(reference["answer"])
         options = list(reference.get("options") or [])
         if rule == "paper":
-            if options:
+            if not options:
+                return score_paper(answer, target)
+            if set(target) <= set(XLRS_LETTERS):
                 return score_xlrs_official(published_reply(answer, output), target)
-            return score_paper(answer, target)
+            # The published extraction reads only the letters A-E, so it never finds F or later.
+            return Score(0.0, False, None, target, "xlrs_official", f"the published extraction reads only {XLRS_LETTERS}")
         if rule == "robust":
             if options:
                 return robust_choice(answer, output, target, options, multiple=len(target) > 1)
