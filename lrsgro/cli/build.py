@@ -92,12 +92,22 @@ def demo(out: Path, size: int, seed: int) -> None:
 
 
 def _print_baselines(dataset: Path) -> None:
-    try:
-        from lrsgro.eval.baselines import run_baselines
-    except ImportError:
-        return
-    table = run_baselines(dataset)
+    """Score the majority and random baselines on the test split and print them per level."""
+    from lrsgro.eval.demo import run_baselines
+
+    result = run_baselines(dataset)
+    table = Table(title=f"model-free baselines on {result.split} (learned from {result.reference_split}, {result.rule} rule)")
+    for column in ("level", "questions", "majority", "random"):
+        table.add_column(column, justify="left" if column == "level" else "right")
+    for row in result.rows:
+        table.add_row(row.level, str(row.questions), _percent(row.majority), _percent(row.random))
     console.print(table)
+    for message in result.messages:
+        console.print(f"note: {escape(message)}")
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
 
 
 def print_build_summary(config: BuildConfig, report: BuildReport) -> None:

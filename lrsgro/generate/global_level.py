@@ -36,6 +36,9 @@ def season_of(month: int, latitude: float) -> str | None:
 def _scene_type(scene: Scene, context: GenerationContext) -> list[Question]:
     rules = load_yaml("scenes.yaml")
     counts = Counter(o.category for o in scene.countable)
+    neutral = set(rules.get("neutral", ()))
+    if any(c not in neutral for c in counts):
+        counts = Counter({c: n for c, n in counts.items() if c not in neutral})
     total = sum(counts.values())
     if total == 0:
         context.skip("scene_type", "no labelled objects")

@@ -17,7 +17,7 @@ LRS_GRO = "lrs-gro"
 BENCHMARK_TITLES: dict[str, str] = {
     LRS_GRO: "LRS-GRO",
     "mme-realworld-rs": "MME-RealWorld (remote-sensing subset)",
-    "xlrs-bench": "XLRS-Bench",
+    "xlrs-bench-lite": "XLRS-Bench (lite)",
     "geollava-8k": "GeoLLaVA-8K",
     "lrs-vqa": "LRS-VQA",
 }
