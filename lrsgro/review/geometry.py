@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-Box = tuple[float, float, float, float]
+from lrsgro.imagery import LRSGRO_FRAME_SIDE, to_frame
 
-LRSGRO_FRAME_SIDE = 1024
+Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -113,12 +113,9 @@ def rectangle_to_box(value: dict[str, float], frame: PreviewFrame) -> PulledBox:
     return PulledBox(clipped_box, rotation, clipped)
 
 
-def to_lrsgro_frame(box: Box, width: int, height: int, long_side: int = LRSGRO_FRAME_SIDE) -> Box:
+def to_lrsgro_frame(box: Box, width: int, height: int) -> Box:
     """Map a full-resolution box into the frame of the published LRS-GRO (long side 1024)."""
-    # TODO: use lrsgro.imagery.frames.to_frame once the imagery package is committed.
-    scale = long_side / max(width, height)
-    x0, y0, x1, y1 = box
-    return (x0 * scale, y0 * scale, x1 * scale, y1 * scale)
+    return to_frame(box, (width, height), LRSGRO_FRAME_SIDE)
 
 
 def boxes_equal(first: Box | None, second: Box | None, tolerance: float = 0.01) -> bool:

@@ -1,8 +1,9 @@
 """Review images: a bounded preview of the whole image and a full-resolution crop per question.
 
-Both images show the proposed ROI as a red outline. Large images are never decoded at full size:
-the preview is an ``out_shape`` read (GDAL uses overviews when the file has them) and the crop
-is a windowed read, so memory stays bounded by the output sizes.
+Both images show the proposed ROI as a red outline. Pixels come from
+:class:`lrsgro.imagery.UHRImage`, which reads views from overviews and crops by window (PNG and
+JPEG through a cached tiled copy), so memory stays bounded by the output sizes whatever the
+image size.
 """
 
 from __future__ import annotations
@@ -12,19 +13,14 @@ import math
 import os
 import re
 import tempfile
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import rasterio
-from PIL import Image, ImageDraw
-from rasterio.enums import ColorInterp, Resampling
-from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
-from rasterio.windows import Window
 
 from lrsgro.errors import ImageError
+from lrsgro.imagery import UHRImage, encode_jpeg, view_size, zoom_crop_window
 from lrsgro.records import Question
 from lrsgro.review.geometry import Box, PreviewFrame
 
@@ -71,8 +67,9 @@ def render_image_questions(
 ) -> dict[str, ReviewImages]:
     """Write the preview and crop of every question on one image; return them by qid.
 
-    The image is read once for all its questions. Files whose name (a hash of the image size,
-    the ROI and the settings) already exists are reused, so pushing again renders nothing new.
+    The preview is read once for all questions of the image. Files whose name (a hash of the
+    image size, the ROI and the settings) already exists are reused, so pushing again renders
+    nothing new.
 
     Raises:
         ImageError: the image cannot be read, or its size differs from the size the questions record.
@@ -81,8 +78,8 @@ def render_image_questions(
     if not questions:
         return {}
 
-    with _open(image_path) as dataset:
-        width, height = dataset.width, dataset.height
+    with UHRImage(image_path) as image:
+        width, height = image.info.size
         for question in questions:
             if (question.image_width, question.image_height) != (width, height):
                 raise ImageError(
@@ -92,7 +89,8 @@ def render_image_questions(
                     fix="rebuild the dataset so questions and images agree",
                 )
 
-        frame = _preview_frame(width, height, settings.preview_max_side)
+        preview_width, preview_height = view_size((width, height), settings.preview_max_side)
+        frame = PreviewFrame.for_sizes(width, height, preview_width, preview_height)
         image_dir = out_dir / _safe_name(questions[0].image_id)
         base: np.ndarray | None = None
         results: dict[str, ReviewImages] = {}
@@ -100,10 +98,11 @@ def render_image_questions(
         for question in questions:
             roi = tuple(question.roi) if question.roi is not None else None
             tag = _tag(width, height, roi, settings)
-            preview_path = image_dir / (f"{_safe_name(question.qid)}-preview-{tag}.jpg" if roi else f"whole-{tag}.jpg")
+            name = f"{_safe_name(question.qid)}-preview-{tag}.jpg" if roi else f"whole-{tag}.jpg"
+            preview_path = image_dir / name
             if not preview_path.is_file():
                 if base is None:
-                    base = _read_rgb(dataset, None, frame.preview_width, frame.preview_height)
+                    base = image.view(settings.preview_max_side)
                 preview_roi = _scale_box(roi, frame.scale_x, frame.scale_y) if roi else None
                 _save_jpeg(_draw_outline(base, preview_roi), preview_path)
 
@@ -114,12 +113,14 @@ def render_image_questions(
                 continue
 
             window = crop_window(roi, width, height, settings.crop_min_side)
-            crop_width, crop_height = _crop_size(window, settings.crop_max_side)
+            crop_width, crop_height = view_size(
+                (int(window[2] - window[0]), int(window[3] - window[1])), settings.crop_max_side
+            )
             crop_path = image_dir / f"{_safe_name(question.qid)}-crop-{tag}.jpg"
             if not crop_path.is_file():
-                pixels = _read_rgb(dataset, window, crop_width, crop_height)
-                scale_x = crop_width / (window[2] - window[0])
-                scale_y = crop_height / (window[3] - window[1])
+                pixels = image.crop(window, out_max_side=settings.crop_max_side)
+                scale_x = pixels.shape[1] / (window[2] - window[0])
+                scale_y = pixels.shape[0] / (window[3] - window[1])
                 local = (roi[0] - window[0], roi[1] - window[1], roi[2] - window[0], roi[3] - window[1])
                 _save_jpeg(_draw_outline(pixels, _scale_box(local, scale_x, scale_y)), crop_path)
             results[question.qid] = ReviewImages(preview_path, frame, crop_path, window, crop_width, crop_height)
@@ -129,118 +130,53 @@ def render_image_questions(
 def crop_window(roi: Box, width: int, height: int, min_side: int = CROP_MIN_SIDE) -> Box:
     """Return the crop around an ROI in whole full-resolution pixels.
 
-    The ROI grows by ``CROP_MARGIN`` of its longer side on every side for context, each side
-    is at least ``min_side`` (or the image side), and the window is shifted inside the image.
+    The ROI grows by ``CROP_MARGIN`` of its longer side on every side for context. Then the
+    ZoomEarth crop rule (:func:`lrsgro.imagery.zoom_crop_window`) clamps it to the image and
+    widens each side shorter than ``min_side``, and the result is widened to whole pixels.
     """
-    # TODO: share lrsgro.imagery.frames.zoom_crop_window once the imagery package is committed.
     x0, y0, x1, y1 = roi
     margin = CROP_MARGIN * max(x1 - x0, y1 - y0)
-    left, right = _grow(x0 - margin, x1 + margin, width, min_side)
-    top, bottom = _grow(y0 - margin, y1 + margin, height, min_side)
-    return (float(left), float(top), float(right), float(bottom))
+    grown = zoom_crop_window((x0 - margin, y0 - margin, x1 + margin, y1 + margin), (width, height), min_side)
+    return (
+        float(max(0, math.floor(grown[0]))),
+        float(max(0, math.floor(grown[1]))),
+        float(min(width, math.ceil(grown[2]))),
+        float(min(height, math.ceil(grown[3]))),
+    )
 
 
-def _preview_frame(width: int, height: int, max_side: int) -> PreviewFrame:
-    if max(width, height) <= max_side:
-        return PreviewFrame.for_sizes(width, height, width, height)
-    scale = max_side / max(width, height)
-    return PreviewFrame.for_sizes(width, height, max(1, round(width * scale)), max(1, round(height * scale)))
+def _draw_outline(pixels: np.ndarray, box: Box | None) -> np.ndarray:
+    # A copy, because the same base pixels serve every question on the image.
+    out = pixels.copy()
+    if box is None:
+        return out
 
-
-def _crop_size(window: Box, max_side: int) -> tuple[int, int]:
-    width = int(window[2] - window[0])
-    height = int(window[3] - window[1])
-    if max(width, height) <= max_side:
-        return width, height
-    scale = max_side / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def _grow(start: float, end: float, side: int, min_side: int) -> tuple[int, int]:
-    start_px = max(0, math.floor(start))
-    end_px = min(side, math.ceil(end))
-    wanted = min(side, max(min_side, end_px - start_px))
-    if end_px - start_px < wanted:
-        centre = (start_px + end_px) / 2
-        start_px = round(centre - wanted / 2)
-        start_px = min(max(start_px, 0), side - wanted)
-        end_px = start_px + wanted
-    return start_px, end_px
-
-
-def _open(path: Path) -> rasterio.DatasetReader:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            return rasterio.open(path)
-    except RasterioIOError as error:
-        raise ImageError(f"cannot read image: {error}", path=path) from error
-
-
-def _read_rgb(dataset: rasterio.DatasetReader, window: Box | None, out_width: int, out_height: int) -> np.ndarray:
-    # TODO: switch to lrsgro.imagery view() and crop() once the imagery package is committed.
-    # Until then every crop of a PNG or JPEG decodes the rows above it, which is slow for many
-    # questions on one large image. lrsgro.imagery reads a cached tiled copy instead.
-    read_window = None
-    if window is not None:
-        read_window = Window(window[0], window[1], window[2] - window[0], window[3] - window[1])
-
-    palette = dataset.count == 1 and dataset.colorinterp[0] == ColorInterp.palette
-    indexes = [1, 2, 3] if dataset.count >= 3 else [1]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        bands = dataset.read(
-            indexes,
-            window=read_window,
-            out_shape=(len(indexes), out_height, out_width),
-            resampling=Resampling.nearest if palette else Resampling.average,
-        )
-
-    if palette:
-        lookup = np.zeros((256, 3), dtype=np.uint8)
-        for index, color in dataset.colormap(1).items():
-            if 0 <= index < 256:
-                lookup[index] = color[:3]
-        return lookup[bands[0].astype(np.int64).clip(0, 255)]
-
-    if bands.dtype != np.uint8:
-        bands = _stretch_to_uint8(bands)
-    if bands.shape[0] == 1:
-        bands = np.repeat(bands, 3, axis=0)
-    return np.ascontiguousarray(np.moveaxis(bands, 0, -1))
-
-
-def _stretch_to_uint8(bands: np.ndarray) -> np.ndarray:
-    out = np.empty(bands.shape, dtype=np.uint8)
-    for index, band in enumerate(bands.astype(np.float64)):
-        low, high = np.percentile(band, (2, 98))
-        span = high - low if high > low else 1.0
-        out[index] = np.clip((band - low) / span * 255.0, 0, 255).astype(np.uint8)
+    rows, cols = out.shape[:2]
+    line = max(2, round(max(rows, cols) / 512))
+    # Draw outside the box so the outline never hides the pixels being judged.
+    left = math.floor(box[0]) - line
+    top = math.floor(box[1]) - line
+    right = max(math.ceil(box[2]), math.floor(box[0]) + 1) + line
+    bottom = max(math.ceil(box[3]), math.floor(box[1]) + 1) + line
+    for row_start, row_end, col_start, col_end in (
+        (top, top + line, left, right),
+        (bottom - line, bottom, left, right),
+        (top, bottom, left, left + line),
+        (top, bottom, right - line, right),
+    ):
+        row_start, row_end = max(row_start, 0), min(row_end, rows)
+        col_start, col_end = max(col_start, 0), min(col_end, cols)
+        if row_start < row_end and col_start < col_end:
+            out[row_start:row_end, col_start:col_end] = OUTLINE_COLOR
     return out
 
 
-def _draw_outline(pixels: np.ndarray, box: Box | None) -> Image.Image:
-    # A copy, because the same base pixels serve every question on the image.
-    image = Image.fromarray(pixels).copy()
-    if box is None:
-        return image
-    line = max(2, round(max(image.size) / 512))
-    draw = ImageDraw.Draw(image)
-    x0, y0, x1, y1 = box
-    # Draw outside the box so the outline never hides the pixels being judged.
-    draw.rectangle(
-        (x0 - line, y0 - line, max(x1, x0 + 1) + line - 1, max(y1, y0 + 1) + line - 1),
-        outline=OUTLINE_COLOR,
-        width=line,
-    )
-    return image
-
-
-def _save_jpeg(image: Image.Image, path: Path) -> None:
+def _save_jpeg(pixels: np.ndarray, path: Path) -> None:
+    data = encode_jpeg(pixels, JPEG_QUALITY)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(handle, "wb") as out:
-        image.save(out, format="JPEG", quality=JPEG_QUALITY)
+        out.write(data)
     os.replace(temp, path)
 
 
