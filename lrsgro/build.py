@@ -61,7 +61,7 @@ class BuildConfig:
 
 @dataclass
 class BuildReport:
-    """What a build did; written as ``build_report.json``."""
+    """Counts, skipped records and reasons of one build, written as ``build_report.json``."""
 
     label_files: int = 0
     images: int = 0

@@ -91,12 +91,16 @@ def write_questions(folder: Path, questions: Iterable[Question]) -> dict[str, in
     metadata = {b"huggingface": hf_features_json().encode("utf-8")}
     schema = QUESTION_SCHEMA.with_metadata(metadata)
 
-    for split, rows in by_split.items():
-        shards = max(1, -(-len(rows) // ROWS_PER_SHARD))
-        for index in range(shards):
-            chunk = rows[index * ROWS_PER_SHARD : (index + 1) * ROWS_PER_SHARD]
-            table = pa.Table.from_pylist(chunk, schema=schema)
-            pq.write_table(table, staging / f"{split}-{index:05d}-of-{shards:05d}.parquet")
+    try:
+        for split, rows in by_split.items():
+            shards = max(1, -(-len(rows) // ROWS_PER_SHARD))
+            for index in range(shards):
+                chunk = rows[index * ROWS_PER_SHARD : (index + 1) * ROWS_PER_SHARD]
+                table = pa.Table.from_pylist(chunk, schema=schema)
+                pq.write_table(table, staging / f"{split}-{index:05d}-of-{shards:05d}.parquet")
+    except BaseException:
+        _remove_tree(staging)
+        raise
 
     _replace_dir(staging, data_dir)
     return {split: len(rows) for split, rows in by_split.items()}
@@ -109,6 +113,7 @@ def read_questions(folder: str | Path) -> list[Question]:
         DatasetError: when the folder has no ``data/*.parquet`` or a row is invalid.
     """
     folder = Path(folder)
+    _recover_interrupted_swap(folder / DATA_DIR)
     shards = sorted((folder / DATA_DIR).glob("*.parquet"))
     if not shards:
         raise DatasetError(
@@ -175,6 +180,14 @@ def _replace_dir(staging: Path, target: Path) -> None:
         _remove_tree(old)
     else:
         os.replace(staging, target)
+
+
+def _recover_interrupted_swap(target: Path) -> None:
+    """Put the previous shards back when a process died between the two renames of a swap."""
+    old = target.with_name(f".{target.name}.old")
+    if not target.exists() and old.is_dir():
+        logger.warning("%s is missing but %s exists (an interrupted write); restoring it", target, old)
+        os.replace(old, target)
 
 
 def _remove_tree(path: Path) -> None:

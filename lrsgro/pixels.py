@@ -74,7 +74,7 @@ def dominant_color(pixels: np.ndarray) -> tuple[str, float] | None:
 
 
 def _rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """Convert sRGB (0-255) to CIE Lab (D65)."""
+    """Convert sRGB (0-255) to CIE Lab with the D65 white point (IEC 61966-2-1 and CIE 15 formulas)."""
     c = rgb / 255.0
     c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
     m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])

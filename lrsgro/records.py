@@ -22,7 +22,7 @@ Box = list[float]
 
 
 class Evidence(BaseModel):
-    """What a question was derived from, so its answer can be traced and re-derived."""
+    """The objects and measured values behind a question, so its answer can be re-derived."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -32,7 +32,7 @@ class Evidence(BaseModel):
 
 
 class VlmProvenance(BaseModel):
-    """How a VLM drafted a question."""
+    """The model, prompt template and raw response behind a VLM-drafted question."""
 
     model: str
     endpoint_host: str | None = None

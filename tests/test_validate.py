@@ -81,3 +81,10 @@ def test_not_a_dataset_exits_one(tmp_path: Path):
     result = _run_cli(tmp_path)
     assert result.returncode == 1
     assert "no Parquet shards" in result.stdout
+
+
+def test_interrupted_shard_swap_recovers(dataset: Path):
+    questions = read_questions(dataset)
+    (dataset / "data").rename(dataset / ".data.old")
+    assert [q.qid for q in read_questions(dataset)] == [q.qid for q in questions]
+    assert (dataset / "data").is_dir()

@@ -128,8 +128,11 @@ def _visual(scene: Scene, context: GenerationContext) -> list[Question]:
         xs, ys = rectangle.exterior.coords.xy
         sides = sorted({round(((xs[i + 1] - xs[i]) ** 2 + (ys[i + 1] - ys[i]) ** 2) ** 0.5, 6) for i in range(4)})
         ratio = sides[-1] / sides[0] if sides and sides[0] > 0 else float("inf")
-        shape = "elongated" if ratio >= ELONGATED_RATIO else "compact" if ratio <= COMPACT_RATIO else None
-        if shape is None:
+        if ratio >= ELONGATED_RATIO:
+            shape = "elongated"
+        elif ratio <= COMPACT_RATIO:
+            shape = "compact"
+        else:
             context.skip("region_visual", "region aspect ratio between compact and elongated")
             continue
         questions.append(make_question(
