@@ -107,6 +107,15 @@ def test_request_carries_three_small_views(scene: Path, tmp_path: Path) -> None:
     assert sizes[1] == (256, 256)  # a 60 x 40 object grows to the 256 px minimum context
     assert sizes[2] == (76, 56)  # the object box plus 8 px on each side, not upsampled
     assert all(max(size) <= 1024 for size in sizes)
+    # The object (400, 260)-(460, 300) is outlined in red inside the context crop, which
+    # starts at (302, 152); its left edge runs down column 98.
+    context = Image.open(io.BytesIO(request.images[1])).convert("RGB")
+    red, green, blue = context.getpixel((99, 128))
+    assert red > 150
+    assert green < 100
+    assert blue < 100
+    untouched = context.getpixel((128, 128))
+    assert untouched[0] < 150 or untouched[1] > 100
     assert request.body["response_format"] == {"type": "json_object"}
     assert request.body["temperature"] == 0.0
 

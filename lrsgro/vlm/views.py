@@ -12,6 +12,7 @@ is ever the full-resolution UHR image.
 from __future__ import annotations
 
 import base64
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from lrsgro.vlm import _imagery
+from lrsgro.imagery import UHRImage, encode_jpeg
 from lrsgro.vlm.targets import DraftTarget
 
 Box = tuple[float, float, float, float]
@@ -81,33 +82,34 @@ class ViewBuilder:
             ImageError: the image is missing or unreadable.
         """
         full_box: Box = (0.0, 0.0, float(target.image_width), float(target.image_height))
-        whole = self._whole_view(Path(target.image_path))
-        referent = target.referent
-        if referent is None:
-            return [self._encode("global", whole, full_box)]
+        with UHRImage(target.image_path) as image:
+            whole = self._whole_view(image)
+            referent = target.referent
+            if referent is None:
+                return [self._encode("global", whole, full_box)]
 
-        outlined = _outline(whole, referent.box, full_box)
-        views = [self._encode("global", outlined, full_box)]
-        if target.level == "region":
-            views.append(self._crop_view("region", target, referent.box))
+            outlined = _outline(whole, referent.box, full_box)
+            views = [self._encode("global", outlined, full_box)]
+            if target.level == "region":
+                views.append(self._crop_view("region", image, target, referent.box))
+                return views
+
+            context = target.context_box or _grow(
+                referent.box, CONTEXT_FACTOR, CONTEXT_MIN_SIDE, target.image_width, target.image_height
+            )
+            views.append(self._crop_view("region", image, target, context, outline=referent.box))
+            views.append(self._crop_view("object", image, target, _margin(referent.box, target)))
             return views
 
-        context = target.context_box or _grow(
-            referent.box, CONTEXT_FACTOR, CONTEXT_MIN_SIDE, target.image_width, target.image_height
-        )
-        views.append(self._crop_view("region", target, context, outline=referent.box))
-        views.append(self._crop_view("object", target, _margin(referent.box, target)))
-        return views
-
-    def _whole_view(self, path: Path) -> np.ndarray:
-        key = (path.resolve(), self.global_side)
+    def _whole_view(self, image: UHRImage) -> np.ndarray:
+        key = (Path(image.path).resolve(), self.global_side)
         with self._lock:
             cached = self._whole.get(key)
             if cached is not None:
                 self._whole.move_to_end(key)
                 return cached
 
-        pixels = _imagery.view(path, self.global_side)
+        pixels = image.view(self.global_side)
         pixels.setflags(write=False)
         with self._lock:
             self._whole[key] = pixels
@@ -116,10 +118,11 @@ class ViewBuilder:
         return pixels
 
     def _crop_view(
-        self, name: str, target: DraftTarget, box: Box, outline: Box | None = None
+        self, name: str, image: UHRImage, target: DraftTarget, box: Box, outline: Box | None = None
     ) -> View:
-        clipped = _clip(box, target.image_width, target.image_height)
-        pixels = _imagery.crop(Path(target.image_path), clipped, self.crop_side)
+        # UHRImage.crop widens a box to whole pixels, so the outline is mapped from that box.
+        clipped = _whole_pixels(_clip(box, target.image_width, target.image_height))
+        pixels = image.crop(clipped, out_max_side=self.crop_side)
         if outline is not None:
             pixels = _outline(pixels, outline, clipped)
         return self._encode(name, pixels, clipped)
@@ -128,7 +131,7 @@ class ViewBuilder:
         height, width = pixels.shape[:2]
         return View(
             name=name,
-            jpeg=_imagery.encode_jpeg(pixels, self.jpeg_quality),
+            jpeg=encode_jpeg(pixels, self.jpeg_quality),
             width=width,
             height=height,
             source_box=source_box,
@@ -177,6 +180,15 @@ def _margin(box: Box, target: DraftTarget) -> Box:
     pad_y = max((box[3] - box[1]) * OBJECT_MARGIN, OBJECT_MIN_MARGIN)
     grown = (box[0] - pad_x, box[1] - pad_y, box[2] + pad_x, box[3] + pad_y)
     return _clip(grown, target.image_width, target.image_height)
+
+
+def _whole_pixels(box: Box) -> Box:
+    return (
+        float(math.floor(box[0])),
+        float(math.floor(box[1])),
+        float(math.ceil(box[2])),
+        float(math.ceil(box[3])),
+    )
 
 
 def _clip(box: Box, width: int, height: int) -> Box:
