@@ -270,8 +270,10 @@ def _write(
     for qtype in QUESTION_TYPES:
         if per_type.get(f"{qtype.level}/{qtype.category}"):
             continue
-        if not qtype.rule_decidable:
+        if not qtype.rule_decidable and config.vlm is None:
             report.types_not_produced[f"{qtype.level}/{qtype.category}"] = "needs the VLM stage (--vlm-endpoint); no rule decides it"
+        elif not qtype.rule_decidable:
+            report.types_not_produced[f"{qtype.level}/{qtype.category}"] = "the VLM stage kept no draft of this type (see 'vlm' in the report)"
         else:
             reasons = skipped.get(qtype.slug) or {"no candidate": 0}
             report.types_not_produced[f"{qtype.level}/{qtype.category}"] = "; ".join(sorted(reasons))
