@@ -90,7 +90,7 @@ def _run_benchmark(args: argparse.Namespace, workdir: Path) -> int:
 
     results = {}
     for method in METHODS:
-        image = png if method.endswith(("png", "png-cold", "png-warm")) else tif
+        image = png if "png" in method else tif
         results[method] = _run_child(
             ["--worker", method, "--image", str(image), "--plan", str(plan), "--cache-dir", str(cache)]
         )
@@ -335,6 +335,12 @@ def _machine_description() -> str:
     except (ValueError, OSError):
         pass
     cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            models = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        cpu = models[0] if models else cpu
+    except OSError:
+        pass
     system = f"{platform.system()} {platform.release()}"
     return f"{system}, {os.cpu_count()} CPUs ({cpu}){memory}, Python {platform.python_version()}"
 

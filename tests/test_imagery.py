@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import math
 import warnings
 from pathlib import Path
@@ -290,6 +291,23 @@ def test_view_reads_overviews(tmp_path: Path) -> None:
 
     assert tuple(view[16, 16]) == (200, 30, 30)
     assert tuple(crop[0, 0]) == (7, 7, 7)
+
+
+def test_view_warns_once_without_overviews(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    bands = np.zeros((3, 1024, 1024), dtype=np.uint8)
+    bare = write_geotiff(tmp_path / "bare.tif", bands)
+    pyramid = write_geotiff(tmp_path / "pyramid.tif", bands, overviews=[2, 4, 8])
+
+    with caplog.at_level(logging.WARNING, logger="lrsgro.imagery"):
+        with UHRImage(bare) as image:
+            image.view(64)
+            image.view(64)
+        with UHRImage(pyramid) as image:
+            image.view(64)
+
+    warned = [record.getMessage() for record in caplog.records if "no overviews" in record.getMessage()]
+    assert len(warned) == 1
+    assert str(bare) in warned[0]
 
 
 def test_view_never_upsamples(tmp_path: Path) -> None:

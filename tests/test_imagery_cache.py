@@ -248,8 +248,7 @@ def test_two_processes_convert_once(tmp_path: Path) -> None:
             for _ in range(2)
         ]
         for process in processes:
-            lines = [process.stderr.readline() for _ in range(2)]
-            assert "waiting for another process" in lines[1], lines
+            assert _wait_for_line(process, "waiting for another process")
         assert not (cache / f"{key}.tif").exists()
         fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -264,6 +263,17 @@ def test_two_processes_convert_once(tmp_path: Path) -> None:
     assert list(cache.glob("*.tmp")) == []
     with rasterio.open(outputs[0]["path"]) as src:
         np.testing.assert_array_equal(np.moveaxis(src.read(), 0, -1), rgb)
+
+
+def _wait_for_line(process: subprocess.Popen, text: str, max_lines: int = 50) -> bool:
+    """Read the process's stderr until a line contains ``text``; False at end of output."""
+    for _ in range(max_lines):
+        line = process.stderr.readline()
+        if not line:
+            return False
+        if text in line:
+            return True
+    return False
 
 
 # Decompression bomb and pixel budget

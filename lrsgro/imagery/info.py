@@ -1,8 +1,8 @@
 """Image header facts: size, bands, georeference, GSD, acquisition date and centre latitude.
 
 Everything here comes from the file header and its name. No pixel is decoded, so opening a
-40,000-pixel GeoTIFF or a PNG that claims 30,000 x 30,000 pixels costs the same few
-milliseconds.
+40,000-pixel GeoTIFF or a PNG that claims 30,000 x 30,000 pixels costs about as little as
+opening a thumbnail.
 
 Acquisition date, first match wins:
 
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import rasterio
 from rasterio.crs import CRS
-from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.errors import CRSError, NotGeoreferencedWarning, RasterioIOError
 from rasterio.warp import transform as transform_points
 
 from lrsgro.errors import ImageError
@@ -242,13 +242,16 @@ def _ground_sample_distance(crs: CRS | None, transform, centre_lat: float | None
         return None
 
     if crs.is_projected:
-        unit_name, metres_per_unit = crs.linear_units_factor
-        logger.debug("CRS linear unit %s = %s m", unit_name, metres_per_unit)
+        try:
+            _, metres_per_unit = crs.linear_units_factor
+        except CRSError:
+            logger.debug("projected CRS without a linear unit; GSD unknown")
+            return None
         return math.sqrt(pixel_area) * metres_per_unit
 
     if crs.is_geographic and centre_lat is not None:
-        # NOTE: spherical approximation at the image centre, within about 0.5 % of the
-        # ellipsoid; a degree of longitude shrinks with cos(latitude).
+        # NOTE: a sphere of the mean Earth radius, measured at the image centre, so the GSD
+        # can be off the WGS 84 ellipsoid by an estimated 0.5 % at most.
         metres_per_degree = math.pi / 180 * EARTH_RADIUS_M
         area_m2 = pixel_area * metres_per_degree**2 * math.cos(math.radians(centre_lat))
         return math.sqrt(area_m2) if area_m2 > 0 else None

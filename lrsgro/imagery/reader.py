@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_VIEW_SIDE = 1024
 STRETCH_SAMPLE_SIDE = 1024
 SCANLINE_FORMATS = frozenset({"PNG", "JPEG"})
+NO_OVERVIEW_WARNING_FACTOR = 64
 
 _stretch_memo: dict[tuple[str, int, int], Stretch] = {}
 
@@ -106,6 +107,7 @@ class UHRImage:
             self._dataset = dataset
             self._source = "file"
         self._stretch: Stretch | None = None
+        self._warned_overviews = False
 
     @property
     def info(self) -> ImageInfo:
@@ -154,6 +156,7 @@ class UHRImage:
                 "to a tiled GeoTIFF with overviews",
             )
 
+        self._warn_without_overviews(size)
         window = Window(0, 0, self._info.width, self._info.height)
         return to_rgb8(self._read(window, size), self._plan, self.stretch)
 
@@ -242,6 +245,19 @@ class UHRImage:
                 fix=f"pass out_max_side to downsample, use a smaller box, or raise pixel_budget "
                 f"or {PIXEL_BUDGET_ENV}",
             )
+
+    def _warn_without_overviews(self, view: Size) -> None:
+        dataset = self._open_pixels()
+        if self._warned_overviews or self._source != "file" or dataset.overviews(self._plan.indexes[0]):
+            return
+        if self._info.pixels >= NO_OVERVIEW_WARNING_FACTOR * view[0] * view[1]:
+            logger.warning(
+                "%s has no overviews, so each view reads all %s pixels; add them once with "
+                "'gdaladdo -r average' or rasterio's build_overviews",
+                self._path,
+                f"{self._info.pixels:,}",
+            )
+            self._warned_overviews = True
 
     def _open_pixels(self) -> rasterio.io.DatasetReader:
         if self._dataset is not None:
