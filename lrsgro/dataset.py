@@ -166,7 +166,15 @@ def _write_text_atomic(path: Path, text: str) -> None:
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(text)
+    os.chmod(temp, 0o666 & ~_umask())
     os.replace(temp, path)
+
+
+def _umask() -> int:
+    """Return the process umask (mkstemp creates files readable by the owner only)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _replace_dir(staging: Path, target: Path) -> None:

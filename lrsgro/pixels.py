@@ -63,12 +63,16 @@ def name_colors(pixels: np.ndarray) -> dict[str, float]:
     return {names[i]: counts[i] / total for i in np.argsort(-counts) if counts[i]}
 
 
-def dominant_color(pixels: np.ndarray) -> tuple[str, float] | None:
-    """Return (name, share) of the dominant colour, or None when no name reaches the minimum share."""
+def dominant_color(pixels: np.ndarray, min_share: float | None = None) -> tuple[str, float] | None:
+    """Return (name, share) of the dominant colour, or None when no name reaches ``min_share``.
+
+    ``min_share`` defaults to the one in ``annotation/vocab/colors.yaml``.
+    """
     shares = name_colors(pixels)
     if not shares:
         return None
-    _, _, min_share = _palette()
+    if min_share is None:
+        _, _, min_share = _palette()
     name, share = next(iter(shares.items()))
     return (name, float(share)) if share >= min_share else None
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lrsgro.objects import LabeledObject
-from lrsgro.scene import Scene
+from lrsgro.scene import Scene, cell_phrase
 from lrsgro.vocab import load_classes
 
 # A selector wins when its score beats the runner-up by this fraction of the image side
@@ -72,11 +72,11 @@ def _describe(scene: Scene, obj: LabeledObject, word: str, same: list[LabeledObj
 
     cell = scene.grid_cell(*obj.centroid)
     in_cell = [o for o in same if scene.grid_cell(*o.centroid) == cell]
-    cell_phrase = "the center of the image" if cell == "center" else f"the {cell} part of the image"
+    where = cell_phrase(cell)
     if len(in_cell) == 1:
-        return Reference(obj, f"the {phrase} in {cell_phrase}", "only-in-cell")
+        return Reference(obj, f"the {phrase} in {where}", "only-in-cell")
 
-    for pool, suffix in ((same, ""), (in_cell, f" in {cell_phrase}")):
+    for pool, suffix in ((same, ""), (in_cell, f" in {where}")):
         for name, (key, axis) in _POSITION_SELECTORS.items():
             side = scene.height if axis == "y" else scene.width
             if _wins(obj, pool, key, POSITION_MARGIN * side, additive=True):

@@ -1,7 +1,8 @@
 """Find the regions of a scene: region labels, area-class labels, object clusters, the 3x3 grid.
 
 Region annotations (``is_region``) and labels of area classes (a harbor, an airport) become
-regions named by a referring expression that must be unique. Clusters group nearby objects of
+regions named by a referring expression that must be unique; area labels are widened by 20 m
+(2% of the image side without GSD) so that objects along their edge belong to them. Clusters group nearby objects of
 one class; their linking distance is 30 m when the GSD is known, else 3% of the image side.
 The 3x3 grid is always added.
 """
@@ -16,12 +17,16 @@ from shapely.geometry import MultiPoint, box
 
 from lrsgro.objects import LabeledObject
 from lrsgro.referring import unique_references
-from lrsgro.scene import Region, Scene
+from lrsgro.scene import Region, Scene, cell_phrase
 from lrsgro.vocab import load_classes
 
 CLUSTER_LINK_METRES = 30.0
 CLUSTER_LINK_FRACTION = 0.03
 CLUSTER_MIN_OBJECTS = 5
+# A labelled area (a harbor pier, an airport apron) includes what lies along its edge: ships
+# moor beside a pier, not on it. Region annotations are taken as drawn.
+AREA_MARGIN_METRES = 20.0
+AREA_MARGIN_FRACTION = 0.02
 
 
 def find_regions(scene: Scene) -> list[Region]:
@@ -46,9 +51,12 @@ def _label_regions(scene: Scene) -> list[Region]:
         for o in scene.objects
         if o.is_region or (vocabulary.resolve(o.category) is not None and vocabulary.resolve(o.category).kind == "area")
     ]
+    margin = AREA_MARGIN_METRES / scene.gsd if scene.gsd else AREA_MARGIN_FRACTION * max(scene.width, scene.height)
     regions = []
     for reference in unique_references(scene, areas):
-        regions.append(Region(f"label-{reference.obj.id}", reference.expression, reference.obj.geometry, "label", reference.obj.id))
+        obj = reference.obj
+        geometry = obj.geometry if obj.is_region else obj.geometry.buffer(margin, join_style="mitre")
+        regions.append(Region(f"label-{obj.id}", reference.expression, geometry, "label", obj.id, obj.category))
     return regions
 
 
@@ -67,10 +75,12 @@ def _cluster_regions(scene: Scene) -> list[Region]:
             if hull.area <= 0:
                 continue
             cx, cy = hull.centroid.x, hull.centroid.y
-            cell = scene.grid_cell(cx, cy)
-            where = "the center of the image" if cell == "center" else f"the {cell} part of the image"
+            where = cell_phrase(scene.grid_cell(cx, cy))
             plural = load_classes().resolve(category).plural_name
-            regions.append(Region(f"cluster-{category}-{members[0].id}", f"the group of {plural} in {where}", hull.buffer(link / 2), "cluster"))
+            regions.append(Region(
+                f"cluster-{category}-{members[0].id}", f"the group of {plural} in {where}", hull.buffer(link / 2),
+                "cluster", category=category,
+            ))
 
     counts: dict[str, int] = defaultdict(int)
     for region in regions:

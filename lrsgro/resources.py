@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+ANNOTATION_ENV = "LRSGRO_ANNOTATION_DIR"
+
+
 def data_dir(name: str) -> Path:
     """Return the folder ``annotation`` or ``eval``.
 
-    A source checkout and an editable install keep the folders beside the package; a wheel
-    ships them inside it under ``lrsgro/_data``.
+    ``LRSGRO_ANNOTATION_DIR`` replaces the ``annotation`` folder (a tuned copy of its
+    vocabularies and prompts). Otherwise a source checkout and an editable install keep the
+    folders beside the package, and a wheel ships them inside it under ``lrsgro/_data``.
     """
+    override = os.environ.get(ANNOTATION_ENV) if name == "annotation" else None
+    if override:
+        if not Path(override).is_dir():
+            raise FileNotFoundError(f"{ANNOTATION_ENV}={override} is not a folder; point it at a copy of lrsgro's annotation folder")
+        return Path(override)
     for candidate in (_PACKAGE_DIR.parent / name, _PACKAGE_DIR / "_data" / name):
         if candidate.is_dir():
             return candidate

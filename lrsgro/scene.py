@@ -19,11 +19,18 @@ from lrsgro.imagery import UHRImage
 from lrsgro.objects import LabeledObject
 from lrsgro.pixels import read_rgb_window
 
+# Cells of the 3x3 grid. Middle cells are named "top-center" rather than "top" so that a
+# reader does not take "the top part of the image" for the whole upper third.
 GRID_NAMES = (
-    ("top-left", "top", "top-right"),
-    ("left", "center", "right"),
-    ("bottom-left", "bottom", "bottom-right"),
+    ("top-left", "top-center", "top-right"),
+    ("center-left", "center", "center-right"),
+    ("bottom-left", "bottom-center", "bottom-right"),
 )
+
+
+def cell_phrase(cell: str) -> str:
+    """Return the phrase naming one grid cell in a question ("the top-left part of the image")."""
+    return "the center of the image" if cell == "center" else f"the {cell} part of the image"
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,8 @@ class Region:
         geometry: the region polygon in full-resolution pixels.
         kind: ``label`` (a region annotation), ``cluster`` (a group of labelled objects) or ``grid``.
         object_id: the label the region came from, for ``label`` regions.
+        category: the class the expression names ("the group of ships" names ship), which
+            questions about the region must not ask for because the expression gives it away.
     """
 
     id: str
@@ -43,6 +52,7 @@ class Region:
     geometry: Polygon
     kind: str
     object_id: str | None = None
+    category: str | None = None
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -59,6 +69,7 @@ class Scene:
     height: int
     objects: list[LabeledObject]
     gsd: float | None = None
+    crs: str | None = None
     acquisition_date: date | None = None
     center_lat: float | None = None
     label_file: str | None = None
@@ -103,8 +114,7 @@ class Scene:
                 x0, x1 = column * self.width / 3, (column + 1) * self.width / 3
                 y0, y1 = row * self.height / 3, (row + 1) * self.height / 3
                 name = GRID_NAMES[row][column]
-                expression = "the center of the image" if name == "center" else f"the {name} part of the image"
-                regions.append(Region(f"grid-{name}", expression, box(x0, y0, x1, y1), "grid"))
+                regions.append(Region(f"grid-{name}", cell_phrase(name), box(x0, y0, x1, y1), "grid"))
         return regions
 
     @cached_property

@@ -90,6 +90,17 @@ def _check_images(folder: Path, questions: list[Question], images: dict, report:
     if missing:
         report.problems.append(f"image files missing from the store: {_listed(missing)}")
 
+    splits_of_content: dict[str, set[str]] = defaultdict(set)
+    names_of_content: dict[str, set[str]] = defaultdict(set)
+    for record in images.values():
+        splits_of_content[record.sha256].add(record.split)
+        names_of_content[record.sha256].add(record.image_id)
+    leaked = sorted(
+        " = ".join(sorted(names_of_content[digest])) for digest, splits in splits_of_content.items() if len(splits) > 1
+    )
+    if leaked:
+        report.problems.append(f"{len(leaked)} images appear under different names in more than one split: {_listed(leaked)}")
+
     wrong_split = sorted({q.qid for q in questions if q.image_id in images and images[q.image_id].split != q.split})
     if wrong_split:
         report.problems.append(f"{len(wrong_split)} questions are in another split than their image: {_listed(wrong_split)}")

@@ -107,16 +107,22 @@ def _parse_classes(data: dict[str, Any], path: Path) -> dict[str, ClassInfo]:
     return classes
 
 
-@lru_cache(maxsize=8)
 def load_classes(path: Path | None = None) -> ClassVocabulary:
-    """Load the class vocabulary (default: ``annotation/vocab/classes.yaml``)."""
-    path = path or annotation_path("vocab", "classes.yaml")
+    """Load the class vocabulary (default: ``annotation/vocab/classes.yaml``), cached per file."""
+    return _load_classes(path or annotation_path("vocab", "classes.yaml"))
+
+
+def load_yaml(name: str) -> dict[str, Any]:
+    """Load one vocabulary file of ``annotation/vocab`` by file name, cached per file."""
+    return _load_yaml(annotation_path("vocab", name))
+
+
+@lru_cache(maxsize=8)
+def _load_classes(path: Path) -> ClassVocabulary:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return ClassVocabulary(_parse_classes(data, path))
 
 
-@lru_cache(maxsize=16)
-def load_yaml(name: str) -> dict[str, Any]:
-    """Load one vocabulary file of ``annotation/vocab`` by file name."""
-    path = annotation_path("vocab", name)
+@lru_cache(maxsize=32)
+def _load_yaml(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -102,17 +102,37 @@ def test_object_shapes_match_sides(synthetic_dataset):
         assert question.evidence.measured["length_m"] == pytest.approx(max(w, h) * 0.5, abs=0.05)
 
 
-def test_object_context_is_nearest_other_class(synthetic_dataset):
+def test_object_context_is_nearest_object(synthetic_dataset):
     out, painted = synthetic_dataset
     contexts = _of(read_questions(out), "Object relative position / context")
     assert contexts
     vocabulary = load_classes()
     for question in contexts:
         ref = _painted(question.evidence.object_ids[0], painted)
-        own = vocabulary.resolve(ref.category).name
-        others = [p for p in painted if vocabulary.resolve(p.category).name != own]
+        others = [p for p in painted if p is not ref]
         nearest = min(others, key=lambda p: Polygon(p.corners).distance(Polygon(ref.corners)))
         assert question.answer == vocabulary.resolve(nearest.category).name, question.question
+
+
+def test_context_counts_same_class_neighbour(tmp_path: Path):
+    # Two buses parked side by side and a car farther away: the bus's nearest object is the
+    # other bus, so the answer is "large vehicle", not the nearest object of another class.
+    objects = [
+        Painted("large-vehicle", rectangle(100, 100, 50, 14), tuple(PALETTE["white"])),
+        Painted("large-vehicle", rectangle(100, 120, 50, 14), tuple(PALETTE["white"])),
+        Painted("small-vehicle", rectangle(100, 300, 12, 6), tuple(PALETTE["red"])),
+        Painted("ship", rectangle(450, 450, 60, 16), tuple(PALETTE["grey"])),
+    ]
+    write_scene(tmp_path / "src", "buses", objects)
+    out = tmp_path / "out"
+    build(BuildConfig(labels=[tmp_path / "src" / "labelTxt"], images=tmp_path / "src" / "images", out=out, split="test=1.0"))
+    answers = {
+        q.evidence.object_ids[0]: q.answer
+        for q in _of(read_questions(out), "Object relative position / context")
+    }
+    assert answers.get("buses/0", "large vehicle") == "large vehicle"
+    assert answers.get("buses/1", "large vehicle") == "large vehicle"
+    assert "buses/0" in answers or "buses/1" in answers
 
 
 def test_refinement_offers_same_parent_distractor(synthetic_dataset):
@@ -192,7 +212,7 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path):
 
 def test_splits_are_image_disjoint(tmp_path: Path):
     for index in range(5):
-        write_scene(tmp_path / "src", f"scene_{index}", OBJECTS)
+        write_scene(tmp_path / "src", f"scene_{index}", OBJECTS, background=(60, 120 + index, 60))
     out = tmp_path / "out"
     build(BuildConfig(labels=[tmp_path / "src" / "labelTxt"], images=tmp_path / "src" / "images", out=out, split="test=0.6,train=0.4"))
     splits_of: dict[str, set[str]] = {}
@@ -332,3 +352,26 @@ def test_naip_dates_give_season(tmp_path: Path, shared_data):
         "m_4709963_se_14_1_20090818": "summer",
         "m_4709963_se_14_1_20160816": "summer",
     }
+
+
+def test_class_map_to_unknown_class_names_target(tmp_path: Path):
+    label = _bad_scene(tmp_path, "10 10 20 10 20 20 10 20 flying-saucer 0")
+    config = BuildConfig(labels=[label], images=tmp_path / "src" / "images", out=tmp_path / "out", class_map={"flying-saucer": "rocket"})
+    with pytest.raises(InputError, match="'rocket'"):
+        build(config)
+
+
+def test_annotation_override_adds_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import shutil
+
+    from lrsgro.resources import annotation_path
+
+    copy = tmp_path / "annotation"
+    shutil.copytree(annotation_path(), copy)
+    with (copy / "vocab" / "classes.yaml").open("a") as handle:
+        handle.write("  flying saucer:\n    function: visiting\n")
+    monkeypatch.setenv("LRSGRO_ANNOTATION_DIR", str(copy))
+
+    label = _bad_scene(tmp_path, "10 10 20 10 20 20 10 20 flying-saucer 0")
+    report = build(BuildConfig(labels=[label], images=tmp_path / "src" / "images", out=tmp_path / "out"))
+    assert report.objects == len(OBJECTS) + 1

@@ -14,7 +14,11 @@ from lrsgro.vocab import load_classes
 from tests.synthetic import Painted, rectangle, write_scene
 
 SIZE = 900
-CELLS = [["top-left", "top", "top-right"], ["left", "center", "right"], ["bottom-left", "bottom", "bottom-right"]]
+CELLS = [
+    ["top-left", "top-center", "top-right"],
+    ["center-left", "center", "center-right"],
+    ["bottom-left", "bottom-center", "bottom-right"],
+]
 
 
 def _scene(seed: int) -> list[Painted]:

@@ -23,7 +23,7 @@ OBJECTS = [
 @pytest.fixture
 def dataset(tmp_path: Path) -> Path:
     for index in range(3):
-        write_scene(tmp_path / "src", f"scene_{index}", OBJECTS)
+        write_scene(tmp_path / "src", f"scene_{index}", OBJECTS, background=(60, 120 + index, 60))
     out = tmp_path / "out"
     build(BuildConfig(labels=[tmp_path / "src" / "labelTxt"], images=tmp_path / "src" / "images", out=out, split="test=0.67,train=0.33"))
     return out
@@ -88,3 +88,12 @@ def test_interrupted_shard_swap_recovers(dataset: Path):
     (dataset / "data").rename(dataset / ".data.old")
     assert [q.qid for q in read_questions(dataset)] == [q.qid for q in questions]
     assert (dataset / "data").is_dir()
+
+
+def test_same_image_under_two_names_reported(tmp_path: Path):
+    for name in ("original", "renamed_copy"):
+        write_scene(tmp_path / "src", name, OBJECTS)
+    out = tmp_path / "out"
+    build(BuildConfig(labels=[tmp_path / "src" / "labelTxt"], images=tmp_path / "src" / "images", out=out, split="test=0.5,train=0.5"))
+    problems = validate_dataset(out).problems
+    assert any("original = renamed_copy" in p for p in problems), problems

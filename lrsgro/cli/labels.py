@@ -20,6 +20,7 @@ from lrsgro.errors import InputError, LrsgroError
 from lrsgro.formats import readers
 from lrsgro.formats.base import DEFAULT_CLASS_PROPERTIES, ReadContext, read_image_header
 from lrsgro.formats.report import LabelReport, inspect_labels
+from lrsgro.vocab import load_classes
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,22 @@ def formats() -> None:
     width = max(len(name) for name in modules)
     for name, module in modules.items():
         _line(f"{name:<{width}}  {module.DESCRIPTION}")
+
+
+@labels.command("classes")
+def classes() -> None:
+    """List the vocabulary's classes with their parent class and accepted spellings.
+
+    The vocabulary is annotation/vocab/classes.yaml; set LRSGRO_ANNOTATION_DIR to a copy of
+    the annotation folder to add classes without editing the installed package.
+    """
+    vocabulary = load_classes()
+    width = max(len(name) for name in vocabulary.classes)
+    for name in sorted(vocabulary.classes):
+        info = vocabulary.classes[name]
+        parent = f"  (parent: {info.parent})" if info.parent else ""
+        aliases = f"  aliases: {', '.join(info.aliases)}" if info.aliases else ""
+        _line(f"{name:<{width}}{parent}{aliases}")
 
 
 @labels.command("inspect")

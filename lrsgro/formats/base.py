@@ -205,7 +205,7 @@ def resolve_class(
     """Return the canonical class name, or record an error and return None when unknown."""
     info = _lookup_class(name, context)
     if info is None:
-        _record_unknown_class(name, labels, line)
+        _record_unknown_class(name, labels, line, context)
         return None
     return info.name
 
@@ -220,7 +220,7 @@ def resolve_fine_class(
     """
     info = _lookup_class(name, context)
     if info is None:
-        _record_unknown_class(name, labels, line)
+        _record_unknown_class(name, labels, line, context)
         return None
     if info.parent:
         return info.parent, info.name
@@ -336,27 +336,35 @@ def add_polygon(
     return obj
 
 
-def _lookup_class(name: str, context: ReadContext) -> ClassInfo | None:
+def _mapped_name(name: str, context: ReadContext) -> str | None:
+    """Return the --class-map target for ``name`` (compared without case and separators), or None."""
     mapped = context.class_map.get(name)
     if mapped is None and context.class_map:
         wanted = class_key(name)
         for spelling, target in context.class_map.items():
             if class_key(spelling) == wanted:
-                mapped = target
-                break
+                return target
+    return mapped
+
+
+def _lookup_class(name: str, context: ReadContext) -> ClassInfo | None:
+    mapped = _mapped_name(name, context)
     return context.vocabulary.resolve(mapped if mapped is not None else name)
 
 
-def _record_unknown_class(name: str, labels: ImageLabels, line: int | None) -> None:
-    labels.issues.append(
-        ReadIssue(
-            "error",
-            "unknown class; add it to annotation/vocab/classes.yaml or map it with --class-map",
-            labels.source,
-            line,
-            name,
+def _record_unknown_class(name: str, labels: ImageLabels, line: int | None, context: ReadContext) -> None:
+    mapped = _mapped_name(name, context)
+    if mapped is not None:
+        message = (
+            f"--class-map sends this class to {mapped!r}, which is not in the class vocabulary; "
+            "map it to a known class (`lrsgro labels classes` lists them)"
         )
-    )
+    else:
+        message = (
+            "unknown class; map it to a known class with --class-map, or add it to classes.yaml "
+            "in a copy of the annotation folder named by LRSGRO_ANNOTATION_DIR"
+        )
+    labels.issues.append(ReadIssue("error", message, labels.source, line, name))
     labels.dropped += 1
 
 

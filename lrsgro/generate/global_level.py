@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from lrsgro.generate.common import GenerationContext, make_question
+from lrsgro.generate.common import GenerationContext, make_question, sample
 from lrsgro.records import Question
 from lrsgro.scene import Scene
 from lrsgro.vocab import load_classes, load_yaml
@@ -112,7 +112,8 @@ def _counting(scene: Scene, context: GenerationContext) -> list[Question]:
         by_class.setdefault(obj.category, []).append(obj.id)
 
     questions = []
-    for category in sorted(by_class):
+    chosen = sample(context.rng(scene, "global_counting"), sorted(by_class), context.max_per_type)
+    for category in chosen:
         ids = by_class[category]
         plural = vocabulary.resolve(category).plural_name
         questions.append(make_question(

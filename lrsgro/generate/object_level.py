@@ -108,41 +108,44 @@ def _context(scene: Scene, context: GenerationContext, references: list[Referenc
     for reference in sample(context.rng(scene, "object_context"), references, context.max_per_type * 2):
         if len(questions) >= context.max_per_type:
             break
-        other = [o for o in objects if o.category != reference.obj.category]
-        if not other:
-            context.skip("object_context", "no object of another class")
-            continue
-        nearest, distance, runner_up = _nearest_other_class(reference.obj, objects, tree)
+        nearest, distance, runner_up = _nearest_neighbour(reference.obj, objects, tree)
         if nearest is None or (runner_up is not None and runner_up < NEIGHBOUR_MARGIN * max(distance, 1.0)):
-            context.skip("object_context", "no clearly nearest object of another class")
+            context.skip("object_context", "no clearly nearest object")
             continue
         questions.append(_ask(
             scene, "object_context", reference, f"What kind of object is closest to {reference.expression}?",
             nearest.category,
             {"nearest": nearest.id, "distance_px": round(distance, 2),
              "runner_up_distance_px": round(runner_up, 2) if runner_up is not None else None},
-            "nearest-other-class", object_ids=[reference.obj.id, nearest.id],
+            "nearest-object", object_ids=[reference.obj.id, nearest.id],
         ))
     return questions
 
 
-def _nearest_other_class(obj: LabeledObject, objects: list[LabeledObject], tree: STRtree):
-    """Return (nearest object of another class, its distance, distance of the nearest of a third class)."""
-    by_class: dict[str, float] = {}
-    nearest: dict[str, LabeledObject] = {}
-    for index in tree.query(obj.geometry.buffer(max(obj.geometry.length, 1.0) * 20)):
-        other = objects[index]
-        if other.category == obj.category:
+def _nearest_neighbour(
+    obj: LabeledObject, objects: list[LabeledObject], tree: STRtree
+) -> tuple[LabeledObject | None, float, float | None]:
+    """Return (nearest other object of any class, its distance, distance of the nearest object
+    of a different class than that one).
+
+    The answer names the nearest object's class, so it is unambiguous only when no object of
+    another class is almost as near; the caller compares the two distances.
+    """
+    index = tree.query_nearest(obj.geometry, exclusive=True, all_matches=False)
+    candidates = [objects[i] for i in index if objects[i] is not obj]
+    if not candidates:
+        return None, 0.0, None
+    nearest = candidates[0]
+    distance = obj.geometry.distance(nearest.geometry)
+
+    runner_up = None
+    for other in objects:
+        if other is obj or other.category == nearest.category:
             continue
         d = obj.geometry.distance(other.geometry)
-        if d < by_class.get(other.category, float("inf")):
-            by_class[other.category], nearest[other.category] = d, other
-    if not by_class:
-        return None, 0.0, None
-    ranked = sorted(by_class.items(), key=lambda item: (item[1], item[0]))
-    best_class, best = ranked[0]
-    runner_up = ranked[1][1] if len(ranked) > 1 else None
-    return nearest[best_class], best, runner_up
+        if runner_up is None or d < runner_up:
+            runner_up = d
+    return nearest, distance, runner_up
 
 
 def _refinement(scene: Scene, context: GenerationContext) -> list[Question]:

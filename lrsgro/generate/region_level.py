@@ -16,6 +16,8 @@ from lrsgro.vocab import load_classes, load_yaml
 
 DOMINANT_SHARE = 0.6
 COLOR_READ_SIDE = 512
+# Regions mix surfaces, so a region colour is named only when it covers most of the region.
+REGION_COLOR_SHARE = 0.7
 ELONGATED_RATIO = 2.5
 COMPACT_RATIO = 1.5
 
@@ -68,9 +70,8 @@ def _existence(scene: Scene, context: GenerationContext) -> list[Question]:
     yes, no = [], []
     for region in scene.regions:
         contents = _contents(scene, region)
-        own = scene_object_category(scene, region) if region.kind == "label" else None
         for category in present_classes:
-            if category == own:
+            if category == region.category:
                 continue
             (yes if contents.get(category) else no).append((region, category, contents.get(category, 0)))
 
@@ -143,7 +144,7 @@ def _visual(scene: Scene, context: GenerationContext) -> list[Question]:
 
     for region in sample(rng, list(scene.regions), max(1, context.max_per_type // 2)):
         rgb, origin = scene.read_window(region.bounds, max_side=COLOR_READ_SIDE)
-        color = dominant_color(pixels_inside(rgb, origin, region.geometry))
+        color = dominant_color(pixels_inside(rgb, origin, region.geometry), min_share=REGION_COLOR_SHARE)
         if color is None:
             context.skip("region_visual", "no colour dominates the region")
             continue
@@ -169,9 +170,10 @@ def _function(scene: Scene, context: GenerationContext) -> list[Question]:
     candidates = []
     for region in scene.regions:
         if region.kind == "label":
-            category = scene_object_category(scene, region)
-            if category in functions:
-                candidates.append((region, functions[category], category, 1, 1))
+            if region.category in functions:
+                candidates.append((region, functions[region.category], region.category, 1, 1))
+            continue
+        if region.kind == "cluster":
             continue
         dominant = _dominant(scene, region)
         if dominant and dominant[0] in functions:
@@ -190,16 +192,12 @@ def _function(scene: Scene, context: GenerationContext) -> list[Question]:
     return questions
 
 
-def scene_object_category(scene: Scene, region: Region) -> str | None:
-    """Return the class of the label a ``label`` region came from."""
-    for obj in scene.objects:
-        if obj.id == region.object_id:
-            return obj.category
-    return None
-
-
 def _object_category(scene: Scene, context: GenerationContext) -> list[Question]:
-    candidates = [(region, dominant) for region in scene.regions if (dominant := _dominant(scene, region))]
+    candidates = [
+        (region, dominant)
+        for region in scene.regions
+        if region.kind != "cluster" and (dominant := _dominant(scene, region))
+    ]
     questions = []
     for region, (category, count, total) in sample(context.rng(scene, "region_object_category"), candidates, context.max_per_type):
         questions.append(make_question(
