@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 OnError = Literal["stop", "skip"]
+MAX_LISTED_RECORDS = 20
 FAMILIES = (global_level.generate, region_level.generate, object_level.generate)
 
 
@@ -141,6 +142,11 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildReport:
             questions.setdefault(question.qid, question)
 
     assignment = assign_splits([s.image_id for s in scenes], fractions, config.seed)
+    for split in fractions:
+        if fractions[split] > 0 and split not in assignment.values():
+            message = f"split {split!r} received no image: {len(scenes)} images cannot fill --split {config.split}"
+            logger.warning(message)
+            report.warnings.append(message)
     image_files = {s.image_id: f"{IMAGES_DIR}/{s.image_id}{s.image_path.suffix.lower()}" for s in scenes}
     placed = [
         q.model_copy(update={"split": assignment[q.image_id], "image": image_files[q.image_id]})
@@ -181,6 +187,8 @@ def _read_scenes(config: BuildConfig, report: BuildReport, progress: Progress | 
                 )
             scenes[scene.image_id] = scene
 
+    if config.on_error == "stop":
+        _stop_on_bad_records(report)
     report.images = len(scenes)
     report.objects = sum(len(s.objects) for s in scenes.values())
     return [scenes[key] for key in sorted(scenes)]
@@ -226,10 +234,26 @@ def _scene_from_labels(config: BuildConfig, report: BuildReport, labels: ImageLa
 
 
 def _bad_record(config: BuildConfig, report: BuildReport, path: str, line: int | None, value: str | None, reason: str) -> None:
-    if config.on_error == "stop":
-        detail = reason if value is None else f"{reason} (value: {value!r})"
-        raise InputError(detail, path=path, line=line, fix="fix the record, or pass --on-error skip to skip and count it")
+    """Record one bad record; with ``on_error="stop"`` the build stops after reading every file."""
     report.skipped_records.append({"file": path, "line": line, "value": value, "reason": reason})
+
+
+def _stop_on_bad_records(report: BuildReport) -> None:
+    """Raise one error listing every bad record (the first is the error's location)."""
+    records = report.skipped_records
+    if not records:
+        return
+    first = records[0]
+    detail = first["reason"] if first["value"] is None else f"{first['reason']} (value: {first['value']!r})"
+    if len(records) > 1:
+        listed = [
+            f"{r['file']}:{r['line']}" if r["line"] is not None else r["file"] for r in records[1:MAX_LISTED_RECORDS]
+        ]
+        more = len(records) - MAX_LISTED_RECORDS
+        detail += f"; {len(records) - 1} more bad records: " + ", ".join(listed) + (f" and {more} more" if more > 0 else "")
+    raise InputError(
+        detail, path=first["file"], line=first["line"], fix="fix the records, or pass --on-error skip to skip and count them"
+    )
 
 
 def _write(

@@ -375,3 +375,18 @@ def test_annotation_override_adds_class(tmp_path: Path, monkeypatch: pytest.Monk
     label = _bad_scene(tmp_path, "10 10 20 10 20 20 10 20 flying-saucer 0")
     report = build(BuildConfig(labels=[label], images=tmp_path / "src" / "images", out=tmp_path / "out"))
     assert report.objects == len(OBJECTS) + 1
+
+
+def test_stop_lists_every_bad_record(tmp_path: Path):
+    label = _bad_scene(tmp_path, "10 10 20 10 20 20 10 small-vehicle 0\n10 10 20 10 20 20 10 20 flying-saucer 0")
+    with pytest.raises(InputError) as error:
+        build(BuildConfig(labels=[label], images=tmp_path / "src" / "images", out=tmp_path / "out"))
+    lines = len(_label_lines(label))
+    assert f"{label}:{lines - 1}" in str(error.value)
+    assert f"1 more bad records: {label}:{lines}" in str(error.value)
+
+
+def test_empty_split_is_warned(tmp_path: Path):
+    write_scene(tmp_path / "src", "only", OBJECTS)
+    report = build(BuildConfig(labels=[tmp_path / "src" / "labelTxt"], images=tmp_path / "src" / "images", out=tmp_path / "out"))
+    assert any("split 'train' received no image" in w for w in report.warnings)

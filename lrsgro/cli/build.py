@@ -122,6 +122,9 @@ def print_build_summary(config: BuildConfig, report: BuildReport) -> None:
 
     for key, reason in sorted(report.types_not_produced.items()):
         console.print(f"[yellow]not produced[/] {escape(key)}: {escape(reason)}")
+    for warning in report.warnings:
+        if warning.startswith("split "):
+            console.print(f"[yellow]warning[/]: {escape(warning)}")
     if report.skipped_records:
         console.print(f"[yellow]skipped records[/]: {len(report.skipped_records)} (see build_report.json)")
     if report.clipped_objects:
