@@ -396,16 +396,36 @@ def test_read_window_returns_origin(tmp_path: Path) -> None:
 
 
 def test_full_resolution_crop_over_budget_raises(tmp_path: Path) -> None:
-    path = write_geotiff(tmp_path / "budget.tif", random_bands(15, 3, 200, 200))
+    # The budget is above one 256 x 256 tile, so only the size of the request matters.
+    path = write_geotiff(tmp_path / "budget.tif", random_bands(15, 3, 300, 300))
 
-    with UHRImage(path, pixel_budget=10_000) as image:
+    with UHRImage(path, pixel_budget=70_000) as image:
         with pytest.raises(ImageError, match="pixel budget"):
-            image.crop((0, 0, 200, 200))
+            image.crop((0, 0, 300, 300))
         with pytest.raises(ImageError, match="pixel budget"):
-            image.read_window((0, 0, 150, 150))
-        downsampled = image.crop((0, 0, 200, 200), out_max_side=50)
+            image.read_window((0, 0, 280, 280))
+        downsampled = image.crop((0, 0, 300, 300), out_max_side=50)
+        window = image.read_window((0, 0, 250, 250))
 
     assert downsampled.shape == (50, 50, 3)
+    assert window.pixels.shape == (250, 250, 3)
+
+
+def test_single_strip_over_budget_raises(tmp_path: Path) -> None:
+    bands = random_bands(28, 3, 300, 300)
+    path = tmp_path / "one_strip.tif"
+    with rasterio.open(
+        path, "w", driver="GTiff", width=300, height=300, count=3, dtype="uint8", blockysize=300, compress="deflate"
+    ) as dst:
+        dst.write(bands)
+
+    with UHRImage(path, pixel_budget=50_000) as image:
+        with pytest.raises(ImageError, match="blocks of 300x300"):
+            image.crop((0, 0, 10, 10))
+    with UHRImage(path) as image:
+        crop = image.crop((0, 0, 10, 10))
+
+    np.testing.assert_array_equal(crop, np.moveaxis(bands[:, :10, :10], 0, -1))
 
 
 # Bands and bit depth
@@ -564,6 +584,19 @@ def test_memory_copy_is_shared_between_opens(tmp_path: Path) -> None:
             image.view(20)
 
     assert decoded_cache_size() == 1
+
+
+def test_open_image_survives_memory_eviction(tmp_path: Path) -> None:
+    rgb = np.moveaxis(random_bands(29, 3, 64, 64), 0, -1)
+    path = write_png(tmp_path / "evicted.png", rgb)
+
+    with UHRImage(path) as image:
+        first = image.crop((0, 0, 32, 32))
+        clear_decoded()
+        second = image.crop((32, 32, 64, 64))
+
+    np.testing.assert_array_equal(first, rgb[:32, :32])
+    np.testing.assert_array_equal(second, rgb[32:, 32:])
 
 
 def test_jpeg_crop_matches_gdal_decode(tmp_path: Path) -> None:

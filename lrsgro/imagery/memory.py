@@ -4,8 +4,8 @@ A PNG or JPEG at most ``direct_max_pixels`` large is decoded once into an uncomp
 GeoTIFF under GDAL's ``/vsimem/``, so later windows and views cost no decoding. The copies are
 kept in least-recently-used order up to ``DECODED_CACHE_BYTES`` in total, so an evaluation
 that opens the same image for each of its questions decodes it only once. Evicting a copy
-does not break a dataset that is still open on it: GDAL keeps the memory until that dataset
-closes.
+does not break a dataset that is still open on it, because GDAL (3.10 checked) keeps the
+memory until that dataset closes.
 """
 
 from __future__ import annotations
@@ -50,6 +50,13 @@ def open_decoded(path: str | Path) -> rasterio.io.DatasetReader:
 
     memory_file, size = _decode(file_path)
     with _lock:
+        entry = _entries.get(key)
+        if entry is not None:
+            # Another thread decoded the same file meanwhile; keep its copy.
+            memory_file.close()
+            _entries.move_to_end(key)
+            return _open_copy(entry[0])
+
         _entries[key] = (memory_file, size)
         _evict_over_limit()
         return _open_copy(memory_file)

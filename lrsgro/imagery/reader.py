@@ -246,6 +246,19 @@ class UHRImage:
                 f"or {PIXEL_BUDGET_ENV}",
             )
 
+    def _check_block_size(self, dataset: rasterio.io.DatasetReader) -> None:
+        # GDAL decodes whole blocks, so a file stored as one huge strip is decoded whole
+        # by any read, however small the window.
+        rows, cols = dataset.block_shapes[0]
+        if rows * cols > self._budget:
+            raise ImageError(
+                f"the image is stored in blocks of {cols}x{rows} = {rows * cols:,} pixels, over the "
+                f"pixel budget of {self._budget:,}, so every read would decode a whole block",
+                path=self._path,
+                fix="re-save it as a tiled GeoTIFF (gdal_translate -co TILED=YES -co COMPRESS=DEFLATE), "
+                f"or raise pixel_budget or {PIXEL_BUDGET_ENV}",
+            )
+
     def _warn_without_overviews(self, view: Size) -> None:
         dataset = self._open_pixels()
         if self._warned_overviews or self._source != "file" or dataset.overviews(self._plan.indexes[0]):
@@ -290,6 +303,8 @@ class UHRImage:
 
     def _read(self, window: Window, out_size: Size) -> np.ndarray:
         dataset = self._open_pixels()
+        if self._source == "file":
+            self._check_block_size(dataset)
         indexes = list(self._plan.indexes)
         out_shape = (len(indexes), out_size[1], out_size[0])
         resampling = Resampling.nearest if self._plan.palette is not None else Resampling.average
