@@ -40,7 +40,9 @@ class EvalSample:
         category: the question category (for LRS-GRO one of the 17 type categories, or
             ``<level>-other`` for categories outside them).
         level: ``global``, ``region`` or ``object`` for LRS-GRO; free text elsewhere.
-        options: the answer options of a multiple-choice question, in letter order.
+        options: the answer options of a multiple-choice question, in letter order. A
+            dataset from ``lrsgro build`` puts a question's ``choices`` here, so the model
+            sees them as lettered options.
         roi: the region of interest as (x0, y0, x1, y1) in full-resolution pixels.
         image_size: (width, height) of the first image in pixels, when known.
         split: the split the question belongs to.

@@ -7,6 +7,13 @@ uniformly among the distinct reference answers of the type, or among the options
 multiple-choice question, with a generator seeded by the seed and the question id, so the
 answers do not depend on order or concurrency. A type absent from the reference falls back
 to the answers of all types (flag ``type-unseen``).
+
+A question with options (a multiple-choice benchmark, or an LRS-GRO question whose choices
+the dataset stores) is always answered with the letter of one of its own options.
+``majority`` takes the option whose text was the most common reference answer of the type
+(LRS-GRO choices are answered by text). When no offered option text occurs among those
+answers, as in benchmarks whose answers are letters, it takes the offered letter that was
+most common among the type's reference answers. Ties go to the earlier option.
 """
 
 from __future__ import annotations
@@ -61,32 +68,61 @@ def choose_reference(data: BenchmarkData, eval_split: str, requested: str = DEFA
 
 
 class MajorityBaseline:
-    """The most common reference answer of each question type."""
+    """The most common reference answer of each question type, restricted to the options offered."""
 
     name = "majority"
 
     def __init__(self, reference: Sequence[EvalSample]) -> None:
-        counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-        overall: Counter[str] = Counter()
+        self._texts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        self._letters: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        self._all_texts: Counter[str] = Counter()
+        self._all_letters: Counter[str] = Counter()
+        self._types = {sample.type_key for sample in reference}
         for sample in reference:
-            counts[sample.type_key][_answer_key(sample.answer)] += 1
-            overall[_answer_key(sample.answer)] += 1
-        self._by_type = {key: _most_common(counter) for key, counter in counts.items()}
-        self._overall = _most_common(overall) if overall else None
+            letters = _letter_answer(sample)
+            if letters:
+                self._letters[sample.type_key].update(letters)
+                self._all_letters.update(letters)
+            else:
+                self._texts[sample.type_key][_answer_key(sample.answer)] += 1
+                self._all_texts[_answer_key(sample.answer)] += 1
+
+        self._by_type = {key: _most_common(counter) for key, counter in self._texts.items() if counter}
+        self._overall = _most_common(self._all_texts) if self._all_texts else None
 
     def answer(self, sample: EvalSample, previous: Mapping[str, PredictionRecord]) -> Iterator[PredictionRecord]:
         record = PredictionRecord(
             qid=sample.id, stage="answer", final=True, answer_source="baseline", reference=sample.reference()
         )
-        answer = self._by_type.get(sample.type_key)
-        if answer is None:
-            answer = self._overall
+        seen = sample.type_key in self._types
+        if not seen:
             record.flags.append("type-unseen")
+
+        if sample.options:
+            answer: str | None = self._option_letter(sample, seen)
+        elif seen:
+            answer = self._by_type.get(sample.type_key, self._overall)
+        else:
+            answer = self._overall
+
         record.answer = answer
         record.raw_output = answer
         if answer is None:
             record.flags.append("no-answer")
         yield record
+
+    def _option_letter(self, sample: EvalSample, seen: bool) -> str:
+        """Return the letter of the offered option the reference answers favour most."""
+        texts = self._texts.get(sample.type_key, Counter()) if seen else self._all_texts
+        letters = self._letters.get(sample.type_key, Counter()) if seen else self._all_letters
+        offered = OPTION_LETTERS[: len(sample.options)]
+
+        text_counts = [texts[_answer_key(option)] for option in sample.options[: len(offered)]]
+        if max(text_counts) > 0:
+            return offered[text_counts.index(max(text_counts))]
+        letter_counts = [letters[letter] for letter in offered]
+        # list.index returns the first maximum, so ties (and a type without letters) go to A.
+        return offered[letter_counts.index(max(letter_counts))]
 
 
 class RandomBaseline:
@@ -121,6 +157,23 @@ class RandomBaseline:
         else:
             record.flags.append("no-answer")
         yield record
+
+
+def _letter_answer(sample: EvalSample) -> str:
+    """Return the option letters a reference answer is written as ("B", "AC"), or "".
+
+    Only answers given as capital letters of the sample's own options count. An answer
+    equal to an option's text is a text answer, as LRS-GRO stores its choice answers.
+    """
+    if not sample.options:
+        return ""
+    offered = OPTION_LETTERS[: len(sample.options)]
+    text = sample.answer.strip()
+    if any(text.casefold() == option.strip().casefold() for option in sample.options):
+        return ""
+    if text and all(letter in offered for letter in text):
+        return "".join(sorted(set(text)))
+    return ""
 
 
 def _answer_key(answer: str) -> str:
