@@ -1,4 +1,4 @@
-"""Kill -9 in the middle of `lrsgro eval`, restart, and every question is answered exactly once."""
+"""Kill -9 or Ctrl-C in the middle of `lrsgro eval`, restart, and every question is answered exactly once."""
 
 from __future__ import annotations
 
@@ -94,6 +94,41 @@ def test_kill_and_resume_answers_each_once(release: Path, tmp_path: Path) -> Non
     assert asked_before
     for path in out.iterdir():
         assert SECRET not in path.read_text(encoding="utf-8"), path
+
+
+@pytest.mark.server
+def test_interrupt_names_run_dir_and_resume(release: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    slow = Reply(text="<answer>2</answer>", delay_s=0.4)
+    with ScriptedOpenAIServer([slow]) as server:
+        command = eval_command(release, server.url, out)
+        process = subprocess.Popen(
+            command, env={**os.environ, "OPENAI_API_KEY": SECRET}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            wait_for_records(out / "predictions.jsonl", 2, process)
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+
+        answered_before = len(final_ok_counts(out))
+        message = " ".join((stdout + stderr).split())
+        assert process.returncode == 130, message
+        assert f"{answered_before} answered questions are saved in {out}" in message
+        assert "Rerun the same command to resume" in message
+        assert "aborted" not in message
+
+        resumed = subprocess.run(command, env={**os.environ, "OPENAI_API_KEY": SECRET}, capture_output=True,
+                                 text=True, timeout=120)
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{answered_before} answered before" in resumed.stdout
+    assert set(final_ok_counts(out).values()) == {1}
+    assert len(final_ok_counts(out)) == QUESTIONS
 
 
 def test_changed_setup_rejected(release: Path, tmp_path: Path) -> None:

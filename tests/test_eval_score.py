@@ -144,3 +144,53 @@ def test_run_baselines_per_level_table(tmp_path: Path) -> None:
     assert by_level["global"].random == pytest.approx(0.5)
     assert 0.0 <= by_level["region"].random <= 1.0
     assert run_baselines(folder).rows == table.rows
+
+
+def season_row(qid: str, split: str, answer: str, category: str = "Season") -> dict:
+    return {"qid": qid, "image_id": f"img-{split}", "split": split, "level": "global", "category": category,
+            "question": f"Which {category.lower()} is question {qid} about?", "answer": answer}
+
+
+def test_score_table_hides_interval_below_five(tmp_path: Path) -> None:
+    rows = [season_row("tr1", "train", "summer"), season_row("tr2", "train", "rural", "Urban-Rural")]
+    rows += [season_row(f"s{n}", "test", "summer" if n % 2 else "winter") for n in range(6)]
+    rows += [season_row(f"u{n}", "test", "rural", "Urban-Rural") for n in range(2)]
+    folder = write_built_dataset(tmp_path / "ds", rows)
+    run_eval(EvalSettings(data=folder, model="majority", out=tmp_path / "run", resamples=200))
+
+    result = CliRunner().invoke(cli, ["score", str(tmp_path / "run"), "--resamples", "200"], env={"COLUMNS": "160"})
+
+    assert result.exit_code == 0, result.output
+    rows = {cells[0]: cells[1:] for cells in table_cells(result.output)}
+    # Cells after the group: accuracy, interval, n, no answer, failed.
+    assert rows["global/Urban-Rural"][1:3] == ["n<5", "2"]
+    assert rows["global/Season"][2] == "6"
+    assert rows["global/Season"][1].endswith("%")
+    assert rows["macro over types"][2] == "8 (2 types)"
+    assert "100.00%-100.00%" not in result.output
+
+
+def table_cells(output: str) -> list[list[str]]:
+    """Return the cells of each body row of the rich tables in ``output``."""
+    return [[cell.strip() for cell in line.split("│")[1:-1]] for line in output.splitlines() if line.startswith("│")]
+
+
+def test_limited_run_records_question_set(tmp_path: Path) -> None:
+    rows = [season_row("tr1", "train", "summer")]
+    rows += [season_row(f"s{n}", "test", "summer") for n in range(6)]
+    folder = write_built_dataset(tmp_path / "ds", rows)
+
+    limited = run_eval(EvalSettings(data=folder, model="majority", out=tmp_path / "limited", limit=3, resamples=0))
+    full = run_eval(EvalSettings(data=folder, model="majority", out=tmp_path / "full", resamples=0))
+
+    manifest = json.loads((tmp_path / "limited" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["questions_selected"] == 3
+    assert manifest["questions_in_split"] == 6
+    assert limited.scores["questions"]["in_split"] == 6
+    assert limited.scores["questions"]["scored"] == 3
+    assert limited.scores["questions"]["scored_ids_sha256"] != full.scores["questions"]["scored_ids_sha256"]
+
+    # Scoring the run directory again keeps both values.
+    rescored = score_json(tmp_path / "limited")
+    assert rescored["questions"]["in_split"] == 6
+    assert rescored["questions"]["scored_ids_sha256"] == limited.scores["questions"]["scored_ids_sha256"]

@@ -119,8 +119,13 @@ def write_run(
     backend: str = "openai",
     protocol: str = "direct",
     benchmark: str = "lrs-gro",
+    in_split: int | None = None,
 ) -> Path:
-    """Write manifest.json, predictions.jsonl and scores.json as ``lrsgro eval`` does."""
+    """Write manifest.json, predictions.jsonl and scores.json as ``lrsgro eval`` does.
+
+    ``in_split`` is the size of the split the questions were selected from, for a run made
+    with ``--limit``.
+    """
     folder.mkdir(parents=True)
     manifest = RunManifest(
         benchmark=benchmark,
@@ -128,6 +133,7 @@ def write_run(
         split="test",
         dataset_fingerprint=FINGERPRINT,
         questions_selected=len(outcomes),
+        questions_in_split=in_split,
         model=model,
         backend=backend,
         protocol=protocol,
@@ -142,7 +148,9 @@ def write_run(
             handle.write(record.model_dump_json() + "\n")
 
     # Scored with the LRS-GRO rules whatever the manifest names: only the tables matter here.
-    scores = score_records(records, expected=len(outcomes), resamples=50, context={"benchmark": benchmark})
+    scores = score_records(
+        records, expected=len(outcomes), resamples=50, context={"benchmark": benchmark}, in_split=in_split
+    )
     (folder / "scores.json").write_text(json.dumps(scores, indent=2))
     return folder
 
@@ -229,6 +237,56 @@ def test_missing_blind_baseline_noted(tmp_path: Path) -> None:
     readme = (tmp_path / "out" / "README.md").read_text()
     assert "No blind and majority baseline run was given" in readme
     assert table_row(readme, "alone")[12] == "–"
+
+
+def test_delta_needs_same_questions(tmp_path: Path) -> None:
+    # A 10-question run made with --limit beside a majority run over the whole split, on the
+    # same dataset fingerprint: subtracting their accuracies compares different questions.
+    split = generate_outcomes(11, 0.5)
+    limited = generate_outcomes(12, 0.5)[:10]
+    write_run(tmp_path / "runs" / "limited", limited, model="tiny-vlm", in_split=len(split))
+    write_run(tmp_path / "runs" / "majority", generate_outcomes(13, 0.3, tokens=False), model="majority",
+              backend="majority", protocol="none", in_split=len(split))
+
+    build_leaderboards([tmp_path / "runs"], tmp_path / "out", draw_plots=False)
+
+    readme = (tmp_path / "out" / "README.md").read_text()
+    cells = table_row(readme, "limited")
+    assert cells[13] == "–†"
+    assert "† No Δ: the baseline run scored other questions than this run" in readme
+    assert cells[1] == "tiny-vlm *(partial)*"
+    assert cells[4] == f"10 of {len(split)}"
+    assert table_row(readme, "majority")[4] == str(len(split))
+    row = csv_rows(tmp_path / "out" / "lrs-gro" / "results.csv")["limited"]
+    assert row["partial"] == "yes"
+    assert row["questions_in_split"] == str(len(split))
+
+
+def test_delta_with_limited_baseline(tmp_path: Path) -> None:
+    split = generate_outcomes(14, 0.5)
+    limited = generate_outcomes(15, 0.5)[:10]
+    baseline = generate_outcomes(16, 0.3, tokens=False)
+    write_run(tmp_path / "runs" / "limited", limited, model="tiny-vlm", in_split=len(split))
+    write_run(tmp_path / "runs" / "majority-all", baseline, model="majority", backend="majority", protocol="none",
+              in_split=len(split))
+    write_run(tmp_path / "runs" / "majority-top10", baseline[:10], model="majority", backend="majority",
+              protocol="none", in_split=len(split))
+
+    build_leaderboards([tmp_path / "runs"], tmp_path / "out", draw_plots=False)
+
+    readme = (tmp_path / "out" / "README.md").read_text()
+    expected = 100 * (micro(limited) - micro(baseline[:10]))
+    assert table_row(readme, "limited")[13] == f"{expected:+.2f}"
+    assert "† No Δ" not in readme
+
+
+def test_interval_hidden_below_five_questions(tmp_path: Path) -> None:
+    outcomes = [Outcome(f"t{n}", "global", "Season", n % 2 == 0) for n in range(4)]
+    write_run(tmp_path / "runs" / "tiny", outcomes, model="tiny-vlm")
+
+    build_leaderboards([tmp_path / "runs"], tmp_path / "out", draw_plots=False)
+
+    assert table_row((tmp_path / "out" / "README.md").read_text(), "tiny")[11] == "n<5"
 
 
 def test_cost_per_question_read(tmp_path: Path, runs: dict[str, list[Outcome]]) -> None:

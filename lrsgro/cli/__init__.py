@@ -55,8 +55,12 @@ def main() -> None:
         result = cli.main(standalone_mode=False)
         if isinstance(result, int) and result:
             sys.exit(result)
-    except click.exceptions.Abort:
-        console.print("aborted")
+    except click.exceptions.Abort as abort:
+        # Click turns Ctrl-C into Abort; a refused confirmation prompt is an Abort too.
+        if isinstance(abort.__cause__, KeyboardInterrupt):
+            print_error("interrupted; files already written are kept")
+        else:
+            console.print("aborted")
         sys.exit(130)
     except click.exceptions.Exit as exit_:
         sys.exit(exit_.exit_code)
@@ -67,5 +71,5 @@ def main() -> None:
         print_error(str(error))
         sys.exit(2)
     except KeyboardInterrupt:
-        print_error("interrupted")
+        print_error("interrupted; files already written are kept")
         sys.exit(130)

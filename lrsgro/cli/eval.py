@@ -10,23 +10,63 @@ from typing import Any
 import click
 from rich.table import Table
 
-from lrsgro.cli.common import console
-from lrsgro.errors import InputError
+from lrsgro.cli.common import console, error_console
+from lrsgro.errors import InputError, LrsgroError
 from lrsgro.eval.config import PROTOCOLS
+from lrsgro.eval.report import MIN_QUESTIONS_FOR_INTERVAL
 from lrsgro.eval.retry import RetryPolicy
 
 API_KEY_ENV = "OPENAI_API_KEY"
+# Exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED_EXIT = 130
+PROTOCOL_HELP: dict[str, str] = {
+    "zoom": "two stages, as ZoomEarth runs: the model sees a downsized view and may name a box; "
+    "the full-resolution crop of that box is sent next and the model answers again",
+    "direct": "one request with the whole image downsized to --max-side pixels on its long side",
+    "blind": "the question without any image, which measures the language prior",
+    "oracle-crop": "the downsized view plus the crop around the reference region of interest: "
+    "an upper bound on what perfect zooming gives",
+}
+MODEL_SPECS: dict[str, str] = {
+    "openai:NAME": "model NAME on an OpenAI-compatible server at --endpoint (vLLM, SGLang, a hosted API)",
+    "transformers:PATH": "local weights in folder PATH, run with transformers",
+    "replay:FILE": "the answers of an lrsgro predictions file (or run directory) or a ZoomEarth result file, "
+    "scored again",
+    "majority": "model-free baseline: the most common --reference-split answer of each question type, "
+    "or of the options a question offers",
+    "random": "model-free baseline: a seeded uniform choice among the type's answers or the options",
+}
 
 
-@click.command("eval")
-@click.option("--benchmark", default="lrs-gro", show_default=True, help="Benchmark adapter name.")
+class EvalCommand(click.Command):
+    """``lrsgro eval`` whose help lists the protocols, benchmarks and models after the options.
+
+    The benchmark and model lists are read only when the help is shown, so importing the
+    CLI loads no adapter and reads no configuration file.
+    """
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from lrsgro.benchmarks import benchmark_names, get_benchmark
+
+        with formatter.section("Protocols (--protocol)"):
+            formatter.write_dl(list(PROTOCOL_HELP.items()))
+        with formatter.section("Benchmarks (--benchmark)"):
+            formatter.write_dl([(name, get_benchmark(name).description) for name in benchmark_names()])
+        with formatter.section("Models (--model): files in eval/models, or a spec"):
+            formatter.write_dl([*_model_rows(), *MODEL_SPECS.items()])
+        super().format_epilog(ctx, formatter)
+
+
+@click.command("eval", cls=EvalCommand)
+@click.option("--benchmark", default="lrs-gro", show_default=True,
+              help="Benchmark adapter name; the names are listed below.")
 @click.option("--data", "data", type=click.Path(exists=True, path_type=Path), required=True,
               help="Benchmark data: a folder from `lrsgro build`, a release JSONL file or a Hugging Face folder.")
 @click.option("--model", required=True,
               help="A name from eval/models (e.g. zoomearth-3b) or a spec: openai:NAME, transformers:PATH, "
-              "replay:FILE, majority, random.")
+              "replay:FILE, majority, random; all are listed below.")
 @click.option("--protocol", type=click.Choice(PROTOCOLS), default=None,
-              help="How questions are asked; default: the model configuration's protocol.")
+              help="How questions are asked, described below; default: the model configuration's protocol.")
 @click.option("--endpoint", default=None, help="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Run directory; rerunning with the same setup resumes it. Default: runs/<model>__<protocol>__<benchmark>-<split>.")
@@ -56,10 +96,14 @@ API_KEY_ENV = "OPENAI_API_KEY"
 @click.option("--benchmark-option", "benchmark_options", multiple=True, metavar="KEY=VALUE",
               help="A setting of the benchmark adapter, e.g. subset=superrs for geollava-8k; repeatable.")
 def eval_command(**options: Any) -> None:
-    """Evaluate a model (or a baseline) on a benchmark split and write a run directory."""
+    """Evaluate a model (or a baseline) on a benchmark split and write a run directory.
+
+    Each answer is saved as it arrives. After Ctrl-C or a crash, rerunning the same command
+    resumes the run and asks only the questions not yet answered.
+    """
     from tqdm import tqdm
 
-    from lrsgro.eval.runner import EvalSettings, run_eval
+    from lrsgro.eval.runner import EvalSettings, run_directory, run_eval
 
     settings = EvalSettings(
         data=options["data"],
@@ -81,6 +125,7 @@ def eval_command(**options: Any) -> None:
         resamples=options["resamples"],
         benchmark_options=_key_values(options["benchmark_options"]),
     )
+    settings.out = run_directory(settings)
 
     bar: tqdm | None = None
 
@@ -91,10 +136,14 @@ def eval_command(**options: Any) -> None:
         bar.update(done - bar.n)
 
     try:
-        summary = run_eval(settings, progress)
-    finally:
-        if bar is not None:
-            bar.close()
+        try:
+            summary = run_eval(settings, progress)
+        finally:
+            if bar is not None:
+                bar.close()
+    except KeyboardInterrupt:
+        _print_interrupted(settings.out)
+        raise click.exceptions.Exit(INTERRUPTED_EXIT) from None
 
     for message in summary.messages:
         console.print(f"[dim]data:[/] {message}", highlight=False)
@@ -137,6 +186,7 @@ def score(target: Path, format_: str, rule: str, as_json: bool, benchmark: str, 
         format_ = "zoomearth" if looks_like_zoomearth(path) else "lrsgro"
     context: dict[str, Any] = {"source": str(target), "format": format_}
     expected = None
+    in_split = None
     options: dict[str, str] = {}
     if format_ == "zoomearth":
         records = read_zoomearth_results(path, view_side)
@@ -149,10 +199,17 @@ def score(target: Path, format_: str, rule: str, as_json: bool, benchmark: str, 
             benchmark = manifest.benchmark
             options = manifest.benchmark_options
             expected = max(manifest.questions_selected, len({record.qid for record in records}))
+            in_split = manifest.questions_in_split
             context.update(benchmark=benchmark, split=manifest.split, model=manifest.model, protocol=manifest.protocol)
 
     scores = score_records(
-        records, benchmark=benchmark, expected=expected, resamples=resamples, context=context, benchmark_options=options
+        records,
+        benchmark=benchmark,
+        expected=expected,
+        resamples=resamples,
+        context=context,
+        benchmark_options=options,
+        in_split=in_split,
     )
     if folder is not None and format_ == "lrsgro":
         write_json(folder / SCORES_FILE, scores)
@@ -161,6 +218,42 @@ def score(target: Path, format_: str, rule: str, as_json: bool, benchmark: str, 
         click.echo(json.dumps(scores, indent=2, sort_keys=True))
         return
     _print_scores(scores, rule)
+
+
+def _print_interrupted(out: Path) -> None:
+    """Tell the user what an interrupted run kept and how to resume it."""
+    from lrsgro.eval.runlog import PREDICTIONS_FILE, done_questions, read_predictions
+
+    path = out / PREDICTIONS_FILE
+    try:
+        answered = len(done_questions(read_predictions(path))) if path.is_file() else 0
+    except LrsgroError:
+        answered = None
+    if answered == 0:
+        saved = f"no answer was saved yet in {out}"
+    elif answered is None:
+        saved = f"the predictions so far are saved in {out}"
+    else:
+        saved = f"{answered} answered questions are saved in {out}"
+    error_console.print(
+        f"interrupted: {saved}. Rerun the same command to resume; answered questions are not asked again.",
+        highlight=False,
+        markup=False,
+    )
+
+
+def _model_rows() -> list[tuple[str, str]]:
+    """Return (name, description) of each model configuration file, for the help text."""
+    from lrsgro.eval.config import load_model_config, model_names, models_dir
+
+    rows = []
+    for name in model_names():
+        try:
+            description = load_model_config(models_dir() / f"{name}.yaml").description or ""
+        except InputError as error:
+            description = f"(invalid configuration: {error.reason})"
+        rows.append((name, description))
+    return rows
 
 
 def _api_key(path: Path | None) -> str | None:
@@ -208,7 +301,12 @@ def _print_scores(scores: dict[str, Any], rule: str) -> None:
     if "roi_iou" in scores:
         for name, label in (("full_resolution", "ROI IoU at full resolution"), ("crop_window", "ROI IoU of the crop window")):
             iou = scores["roi_iou"][name]
-            value = "n/a" if iou["mean_iou"] is None else f"{iou['mean_iou']:.3f} [{_fmt(iou['ci_low'])}, {_fmt(iou['ci_high'])}]"
+            value = "n/a" if iou["mean_iou"] is None else f"{iou['mean_iou']:.3f}"
+            if iou["mean_iou"] is not None and iou["ci_low"] is not None:
+                if iou["questions"] < MIN_QUESTIONS_FOR_INTERVAL:
+                    value += f" [n<{MIN_QUESTIONS_FOR_INTERVAL}]"
+                else:
+                    value += f" [{_fmt(iou['ci_low'])}, {_fmt(iou['ci_high'])}]"
             console.print(f"{label}: {value} over {iou['questions']} questions, {iou['missing_boxes']} without a box", highlight=False)
     if "zoom" in scores:
         zoom = scores["zoom"]
@@ -234,6 +332,7 @@ def _print_scores(scores: dict[str, Any], rule: str) -> None:
 
 
 def _accuracy_table(report: dict[str, Any], title: str, types: bool = True) -> Table:
+    """Return the accuracy table; each interval sits beside the question count it rests on."""
     table = Table(title=title, title_justify="left")
     for column in ("group", "accuracy", "95% CI", "n", "no answer", "failed"):
         table.add_column(column, justify="left" if column == "group" else "right")
@@ -242,7 +341,7 @@ def _accuracy_table(report: dict[str, Any], title: str, types: bool = True) -> T
         table.add_row(
             name,
             _percent(group),
-            f"{_fmt_pct(group['ci_low'])}-{_fmt_pct(group['ci_high'])}" if group["ci_low"] is not None else "",
+            _interval(group["ci_low"], group["ci_high"], group["counted"]),
             str(group["counted"]),
             str(group["no_answers"]),
             str(group["errors"]),
@@ -254,16 +353,29 @@ def _accuracy_table(report: dict[str, Any], title: str, types: bool = True) -> T
     for level, group in report["per_level"].items():
         row(level, group)
     row("micro", report["micro"])
-    for name, macro in (("macro over levels", report["macro_over_levels"]), ("macro over types", report["macro_over_types"])):
+    # A macro average rests on the same questions as the micro one, split into groups.
+    questions = report["micro"]["counted"]
+    for unit in ("level", "type"):
+        macro = report[f"macro_over_{unit}s"]
+        groups = f"{macro['groups']} {unit}" + ("" if macro["groups"] == 1 else "s")
         table.add_row(
-            name,
+            f"macro over {unit}s",
             _fmt_pct(macro["accuracy"]),
-            f"{_fmt_pct(macro['ci_low'])}-{_fmt_pct(macro['ci_high'])}" if macro["ci_low"] is not None else "",
-            f"{macro['groups']} groups",
+            _interval(macro["ci_low"], macro["ci_high"], questions),
+            f"{questions} ({groups})",
             "",
             "",
         )
     return table
+
+
+def _interval(low: float | None, high: float | None, questions: int) -> str:
+    """Return "low-high" in percent; "n<5" when so few questions make the interval meaningless."""
+    if low is None or high is None:
+        return ""
+    if questions < MIN_QUESTIONS_FOR_INTERVAL:
+        return f"n<{MIN_QUESTIONS_FOR_INTERVAL}"
+    return f"{_fmt_pct(low)}-{_fmt_pct(high)}"
 
 
 def _percent(group: dict[str, Any]) -> str:

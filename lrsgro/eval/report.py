@@ -11,6 +11,11 @@ For each question the records decide one outcome:
 - missing: the run never reached it (only known when the manifest says how many questions
   were selected).
 
+``questions.scored_ids_sha256`` identifies the questions the accuracies cover (answered,
+inside the 17 types): a SHA-256 over their sorted ids. Two runs whose accuracies may be
+subtracted have the same value. ``questions.in_split`` is the size of the evaluated split,
+so a run that covers only part of it (``--limit``, an interrupted run) can be told apart.
+
 Both rules are reported, each labelled: ``paper`` (lower-cased exact match or a shared
 WordNet synset) and ``robust``. Accuracies cover the 17 LRS-GRO types; categories outside
 them (marked ``report_apart``) get their own table under ``outside_taxonomy``. For zoom runs
@@ -21,6 +26,7 @@ answered questions that need a region and have a reference box.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +40,9 @@ from lrsgro.scoring.types import Score
 
 SCORES_VERSION = "1"
 MAX_ERROR_EXAMPLES = 5
+# Tables print no bootstrap interval for fewer questions: with 2 questions a percentile
+# bootstrap gives intervals such as 100-100%, which look precise and are not.
+MIN_QUESTIONS_FOR_INTERVAL = 5
 
 
 @dataclass
@@ -98,6 +107,7 @@ def score_records(
     seed: int = 0,
     context: dict[str, Any] | None = None,
     benchmark_options: Mapping[str, str] | None = None,
+    in_split: int | None = None,
 ) -> dict[str, Any]:
     """Compute every table of ``scores.json`` from prediction records.
 
@@ -109,11 +119,13 @@ def score_records(
         seed: the bootstrap seed.
         context: extra fields copied into the result (model, protocol, source...).
         benchmark_options: the adapter settings the run used (``--benchmark-option``).
+        in_split: how many questions the evaluated split has, when known.
     """
     adapter = get_benchmark(benchmark).with_options(dict(benchmark_options or {}))
     outcomes = question_outcomes(records)
     answered = [outcome for outcome in outcomes if outcome.status == "answered"]
     errors = [outcome for outcome in outcomes if outcome.status == "error"]
+    scored_ids = [outcome.qid for outcome in answered if not outcome.reference.get("report_apart")]
     is_zoom = any(outcome.has_stage1 for outcome in outcomes)
 
     result: dict[str, Any] = {"scores_version": SCORES_VERSION, **(context or {})}
@@ -124,6 +136,9 @@ def score_records(
         "errors": len(errors),
         "missing": max(0, expected - len(outcomes)) if expected is not None else None,
         "outside_taxonomy": sum(1 for outcome in outcomes if outcome.reference.get("report_apart")),
+        "in_split": in_split,
+        "scored": len(scored_ids),
+        "scored_ids_sha256": question_set_sha256(scored_ids),
     }
 
     result["rule_descriptions"] = {rule: adapter.rule_descriptions.get(rule, "") for rule in adapter.rules}
@@ -138,6 +153,15 @@ def score_records(
     result["errors"] = _error_summary(errors, records)
     result["flags"] = dict(sorted(Counter(flag for record in records for flag in record.flags).items()))
     return result
+
+
+def question_set_sha256(ids: Iterable[str]) -> str:
+    """Return a SHA-256 over the sorted, distinct question ids, one per line."""
+    digest = hashlib.sha256()
+    for qid in sorted(set(ids)):
+        digest.update(qid.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def _outcome(qid: str, records: list[PredictionRecord]) -> QuestionOutcome:

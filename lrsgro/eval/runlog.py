@@ -36,7 +36,11 @@ SCORES_FILE = "scores.json"
 
 # Manifest fields that describe the run but do not change any answer. The endpoint is one:
 # a server restarted on another port still serves the same model (served_model says which).
-_NOT_IDENTITY = {"created_at", "git_commit", "data", "data_notes", "questions_selected", "endpoint"}
+# The split size follows from the dataset fingerprint, and manifests written before it was
+# recorded lack it, so it is left out too.
+_NOT_IDENTITY = {
+    "created_at", "git_commit", "data", "data_notes", "questions_selected", "questions_in_split", "endpoint"
+}
 
 Stage = Literal["stage1", "stage2", "answer"]
 
@@ -54,6 +58,8 @@ class RunManifest(BaseModel):
         dataset_fingerprint: SHA-256 over the questions of the split (see
             :func:`lrsgro.benchmarks.base.fingerprint`).
         questions_selected: how many questions this invocation selected (``--limit``).
+        questions_in_split: how many questions the evaluated split has; fewer selected
+            questions make the run partial. None in run logs written before it was recorded.
         model: the model name or spec given on the command line.
         backend: ``openai``, ``transformers``, ``replay``, ``majority`` or ``random``.
         served_model: the model name sent to the server, or the weights folder.
@@ -81,6 +87,7 @@ class RunManifest(BaseModel):
     split: str
     dataset_fingerprint: str
     questions_selected: int
+    questions_in_split: int | None = None
     model: str
     backend: str
     served_model: str | None = None

@@ -120,6 +120,8 @@ def run_eval(settings: EvalSettings, progress: ProgressCallback | None = None) -
     """
     model = resolve_model(settings.model)
     protocol = _protocol(settings, model)
+    if model.model_free and settings.protocol not in (None, "none"):
+        logger.warning("%s needs no model, so --protocol %s is ignored", model.name, settings.protocol)
     adapter = get_benchmark(settings.benchmark).with_options(settings.benchmark_options)
     split = (settings.split or adapter.default_split).lower()
     if settings.concurrency < 1:
@@ -141,7 +143,10 @@ def run_eval(settings: EvalSettings, progress: ProgressCallback | None = None) -
     answerer, backend, baseline = _answerer(settings, model, protocol, data, split, templates, direct_side, messages)
     try:
         manifest = _manifest(settings, model, protocol, split, data, samples, selected, templates, direct_side, backend, baseline)
-        out = settings.out or DEFAULT_RUNS_DIR / _default_run_name(settings.model, protocol, adapter.name, split)
+        if settings.out is not None:
+            out = Path(settings.out)
+        else:
+            out = _default_run_dir(settings.model, protocol, adapter.name, split)
         if backend is not None:
             preflight(selected, protocol, model, direct_side)
 
@@ -160,6 +165,7 @@ def run_eval(settings: EvalSettings, progress: ProgressCallback | None = None) -
                 resamples=settings.resamples,
                 context=_score_context(log.manifest),
                 benchmark_options=log.manifest.benchmark_options,
+                in_split=len(samples),
             )
             write_json(Path(out) / SCORES_FILE, scores)
     finally:
@@ -167,6 +173,20 @@ def run_eval(settings: EvalSettings, progress: ProgressCallback | None = None) -
             backend.close()
 
     return RunSummary(Path(out), len(selected), len(selected) - len(pending), answered, failed, scores, messages)
+
+
+def run_directory(settings: EvalSettings) -> Path:
+    """Return the run directory ``run_eval`` writes for ``settings``, without loading any data.
+
+    Raises:
+        InputError: the model or the benchmark is unknown.
+    """
+    if settings.out is not None:
+        return Path(settings.out)
+    model = resolve_model(settings.model)
+    adapter = get_benchmark(settings.benchmark)
+    split = (settings.split or adapter.default_split).lower()
+    return _default_run_dir(settings.model, _protocol(settings, model), adapter.name, split)
 
 
 def git_commit() -> str | None:
@@ -185,8 +205,6 @@ def git_commit() -> str | None:
 
 def _protocol(settings: EvalSettings, model: ModelConfig) -> str:
     if model.model_free:
-        if settings.protocol not in (None, "none"):
-            logger.warning("%s needs no model, so --protocol %s is ignored", model.name, settings.protocol)
         return "none"
     return settings.protocol or model.default_protocol()
 
@@ -258,6 +276,7 @@ def _manifest(
         split=split,
         dataset_fingerprint=fingerprint(samples),
         questions_selected=len(selected),
+        questions_in_split=len(samples),
         model=settings.model,
         backend=model.backend,
         served_model=description.get("served_model") or model.served_model,
@@ -327,7 +346,11 @@ def _ask_all(
             if len(running) >= concurrency:
                 break
         while running:
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            try:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                logger.warning("interrupted: waiting for the %d questions in flight to finish", len(running))
+                raise
             for future in finished:
                 if future.result():
                     answered += 1
@@ -353,6 +376,6 @@ def _score_context(manifest: RunManifest) -> dict[str, Any]:
     }
 
 
-def _default_run_name(model: str, protocol: str, benchmark: str, split: str) -> str:
+def _default_run_dir(model: str, protocol: str, benchmark: str, split: str) -> Path:
     safe_model = re.sub(r"[^A-Za-z0-9._-]+", "_", model).strip("_") or "model"
-    return f"{safe_model}__{protocol}__{benchmark}-{split}"
+    return DEFAULT_RUNS_DIR / f"{safe_model}__{protocol}__{benchmark}-{split}"

@@ -6,8 +6,9 @@ files are read:
 * ``manifest.json``: benchmark, split, dataset fingerprint, model, backend, protocol;
 * ``scores.json`` (see :func:`lrsgro.eval.report.score_records`): per scoring rule the
   accuracy report of the final answers under ``rules.<rule>.final`` (and of the stage-1
-  answers of zoom runs under ``rules.<rule>.stage1``), question counts, ``roi_iou`` and
-  the mean ``cost`` per question.
+  answers of zoom runs under ``rules.<rule>.stage1``), ``roi_iou`` and the mean ``cost``
+  per question. Its ``questions`` counts include the split size and a hash of the scored
+  question ids, which decide whether two runs may be compared.
 
 Nothing is re-scored and no model is called. Fields this module does not use are ignored,
 so the run-log format can grow without breaking leaderboards.
@@ -73,6 +74,9 @@ class RunSummary(BaseModel):
     protocol: str
     rule: str
     questions: int
+    attempted: int | None = None
+    questions_in_split: int | None = None
+    scored_ids_sha256: str | None = None
     errors: int = 0
     missing: int | None = None
     no_answers: int = 0
@@ -95,6 +99,13 @@ class RunSummary(BaseModel):
         if self.protocol == "blind":
             return "blind"
         return None
+
+    @property
+    def partial(self) -> bool:
+        """Whether the run asked fewer questions than its split has (``--limit``, unfinished)."""
+        if self.questions_in_split is None or self.attempted is None:
+            return False
+        return self.attempted < self.questions_in_split
 
     @property
     def label(self) -> str:
@@ -154,6 +165,9 @@ def read_run(folder: Path) -> RunSummary:
             protocol=manifest["protocol"],
             rule=primary,
             questions=report["micro"]["counted"],
+            attempted=counts.get("attempted"),
+            questions_in_split=counts.get("in_split"),
+            scored_ids_sha256=counts.get("scored_ids_sha256"),
             errors=counts.get("errors", report.get("errors", 0)),
             missing=counts.get("missing"),
             no_answers=report.get("no_answers", 0),
