@@ -135,7 +135,12 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildReport:
         from lrsgro.vlm.scenes import draft_scenes
 
         drafted, vlm_report = draft_scenes(
-            scenes, config.vlm, seed=config.seed, max_per_level=config.max_per_type, progress=progress
+            scenes,
+            config.vlm,
+            rule_questions=list(questions.values()),
+            seed=config.seed,
+            max_per_level=config.max_per_type,
+            progress=progress,
         )
         report.vlm = vlm_report.model_dump(mode="json")
         for question in drafted:
@@ -305,8 +310,26 @@ def _write(
             report.types_not_produced[f"{qtype.level}/{qtype.category}"] = "; ".join(sorted(reasons))
 
     write_image_index(config.out, images)
-    write_card(config.out, questions, images, CardInfo(unreviewed=any(q.review_status == "candidate" for q in questions)))
+    card_info = CardInfo(
+        unreviewed=any(q.review_status == "candidate" for q in questions),
+        vlm_drafting=_vlm_card_summary(report.vlm),
+    )
+    write_card(config.out, questions, images, card_info)
     write_json(config.out / REPORT_FILE, report.to_json(config))
+
+
+def _vlm_card_summary(vlm_report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return what the dataset card states about the VLM drafting run (see CardInfo)."""
+    if vlm_report is None:
+        return None
+    return {
+        "model": vlm_report["model"],
+        "templates": vlm_report["templates"],
+        "kept": vlm_report["questions"],
+        "rejected": len(vlm_report["rejected"]),
+        "flagged": vlm_report["flagged_questions"],
+        "duplicates_of_rules": vlm_report["duplicates_of_rules"],
+    }
 
 
 def _place_image(source: Path, target: Path) -> None:

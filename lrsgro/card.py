@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lrsgro import __version__
 from lrsgro.dataset import DATA_DIR, QUESTION_SCHEMA
@@ -37,6 +38,9 @@ class CardInfo:
     limitations: list[str] = field(default_factory=list)
     unreviewed: bool = False
     review_agreement: dict[str, float] | None = None
+    # The VLM drafting run of the build: model, templates (file name to hash), and the drafts
+    # kept, rejected, flagged and dropped as duplicates of rule questions.
+    vlm_drafting: dict[str, Any] | None = None
 
 
 def render_card(questions: list[Question], images: list[ImageRecord], info: CardInfo) -> str:
@@ -72,6 +76,8 @@ def render_card(questions: list[Question], images: list[ImageRecord], info: Card
     body += _table("Review status", ["status", "questions"], sorted(Counter(q.review_status for q in questions).items()))
     if info.review_agreement:
         body += _table("Reviewer agreement per type", ["type", "agreement"], [(k, f"{v:.1%}") for k, v in sorted(info.review_agreement.items())])
+    if info.vlm_drafting and any(q.provenance == "vlm" for q in questions):
+        body += _vlm_section(info.vlm_drafting)
 
     body += ["## Source imagery", "", f"Licence: {info.imagery_license}", ""]
     limitations = info.limitations or [
@@ -139,6 +145,22 @@ def _list_feature(feature: dict[str, str]) -> dict[str, str]:
     if feature["dtype"].startswith("list:"):
         return {"name": feature["name"], "list": feature["dtype"].split(":", 1)[1]}
     return feature
+
+
+def _vlm_section(drafting: dict[str, Any]) -> list[str]:
+    templates = ", ".join(f"`{name}` ({digest})" for name, digest in sorted(drafting.get("templates", {}).items()))
+    lines = _table("VLM drafting", ["drafts", "count"], [
+        ("kept as candidates (before answer balancing)", drafting.get("kept", 0)),
+        ("rejected (invalid, or contradicting a rule-derived answer)", drafting.get("rejected", 0)),
+        ("kept but flagged against a measured fact", drafting.get("flagged", 0)),
+        ("dropped as duplicates of rule-derived questions", drafting.get("duplicates_of_rules", 0)),
+    ])
+    intro = [
+        f"Questions with provenance `vlm` were drafted by `{drafting.get('model', 'unknown')}` with the prompt "
+        f"templates {templates or '(unknown)'}.",
+        "",
+    ]
+    return lines[:2] + intro + lines[2:]
 
 
 def _table(title: str, header: list[str], rows: list[tuple]) -> list[str]:

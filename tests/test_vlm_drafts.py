@@ -9,7 +9,7 @@ import pytest
 
 from lrsgro.taxonomy import AnswerKind
 from lrsgro.vlm import DraftTarget, Referent
-from lrsgro.vlm.drafts import Draft, parse_reply, validate_draft, validate_drafts
+from lrsgro.vlm.drafts import MAX_ANSWER_WORDS, Draft, parse_reply, validate_draft, validate_drafts
 from lrsgro.vlm.facts import contradictions
 
 OBJECT = DraftTarget(
@@ -88,7 +88,7 @@ def test_parse_reply_rejects_unusable_replies(text: str, reason: str) -> None:
         ({"question": ""}, "the question is empty"),
         ({"question": "x" * 301}, "longer than 300 characters"),
         ({"answer": ""}, "the answer is empty"),
-        ({"answer": "moored at the long pier with two tugs"}, "more than 4 words"),
+        ({"answer": "moored at the long pier with two tugs"}, "has 8 words; answers of kind 'word' have at most 3"),
         ({"answer": ["docked"]}, "field 'answer'"),
     ],
 )
@@ -175,6 +175,32 @@ def test_validate_draft_yes_no_and_choice_rules() -> None:
     assert "not one of the choices" in validate_draft({**choice, "answer": "ferry", "choices": ["tanker", "tug"]}, OBJECT, 0).reason
 
 
+def test_four_word_answer_rejected() -> None:
+    material = {**STATE, "category": "Object material / surface", "question": "What is the ship's deck made of?"}
+
+    four = validate_draft({**material, "answer": "bare grey concrete slab"}, OBJECT, 0)
+    three = validate_draft({**material, "answer": "grey concrete slab"}, OBJECT, 0)
+
+    assert MAX_ANSWER_WORDS[AnswerKind.WORD] == 3
+    assert not isinstance(four, Draft)
+    assert four.kind == "too_many_words"
+    assert "has 4 words" in four.reason
+    assert isinstance(three, Draft)
+
+
+def test_phrase_answer_word_limit() -> None:
+    usage = {**STATE, "category": "Object function / usage", "answer_kind": "phrase",
+             "question": "What is the ship on the left used for?"}
+
+    nine = validate_draft({**usage, "answer": "carrying dry cargo such as grain, ore or containers"}, OBJECT, 0)
+    eight = validate_draft({**usage, "answer": "carrying dry cargo such as grain or ore"}, OBJECT, 0)
+
+    assert MAX_ANSWER_WORDS[AnswerKind.PHRASE] == 8
+    assert not isinstance(nine, Draft)
+    assert nine.kind == "too_many_words"
+    assert isinstance(eight, Draft)
+
+
 def test_validate_drafts_limits_and_duplicates() -> None:
     material = {**STATE, "category": "Object material / surface", "question": "What is its deck made of?",
                 "answer": "metal"}
@@ -183,6 +209,8 @@ def test_validate_drafts_limits_and_duplicates() -> None:
 
     assert [d.index for d in drafts] == [0, 3]
     reasons = {r.index: r.reason for r in rejections}
+    kinds = {r.index: r.kind for r in rejections}
+    assert kinds == {1: "not_an_object", 2: "duplicate_in_reply", 4: "over_limit"}
     assert "must be a JSON object" in reasons[1]
     assert "duplicate" in reasons[2]
     assert "more drafts than the 2 allowed" in reasons[4]
@@ -216,7 +244,44 @@ def draft(category: str, question: str, answer: str, kind: AnswerKind = AnswerKi
         (draft("Object category refinement", "Cargo ship or tanker?", "tanker", AnswerKind.CHOICE),
          {"fine_category": "cargo ship"}, ["category_mismatch: drafted 'tanker', labelled 'cargo ship'"]),
         (draft("Object material / surface", "What is it made of?", "metal"), {"color": "white"}, []),
+        (draft("Object color / pattern", "What colour is it?", "Gray"), {"color": "grey"}, []),
+        (draft("Object color / pattern", "What colour is it?", "light gray"), {"color": "grey"}, []),
     ],
 )
 def test_contradictions_flag_measured_facts(item: Draft, facts: dict, flags: list[str]) -> None:
+    assert contradictions(item, facts) == flags
+
+
+def global_draft(category: str, answer: str) -> Draft:
+    return Draft("global", category, f"What is the {category.lower()} of this image?", answer, AnswerKind.WORD, [], 0, {})
+
+
+@pytest.mark.parametrize(
+    ("item", "facts", "flags"),
+    [
+        (global_draft("Season", "summer"), {"acquisition_date": "2023-01-18", "hemisphere": "northern"},
+         ["season_mismatch: drafted 'summer', expected 'winter' for 2023-01-18 in the northern hemisphere"]),
+        (global_draft("Season", "winter"), {"acquisition_date": "2023-01-18", "hemisphere": "northern"}, []),
+        (global_draft("Season", "summer"), {"acquisition_date": "2023-01-18", "hemisphere": "southern"}, []),
+        (global_draft("Season", "Summer."), {"acquisition_date": "2023-01-18T10:00:00", "latitude": -33.9}, []),
+        (global_draft("Season", "fall"), {"acquisition_date": "2021-10-02", "latitude": 48.7}, []),
+        (global_draft("Season", "spring"), {"acquisition_date": "2021-10-02", "latitude": 48.7},
+         ["season_mismatch: drafted 'spring', expected 'autumn' for 2021-10-02 at latitude 48.7"]),
+        # Inside the tropics the four seasons do not apply, so nothing is checked.
+        (global_draft("Season", "summer"), {"acquisition_date": "2023-01-18", "latitude": 10.5}, []),
+        (global_draft("Season", "summer"), {"acquisition_date": "2023-01-18"}, []),
+        (global_draft("Season", "summer"), {"hemisphere": "northern"}, []),
+        (global_draft("Season", "summer"), {"season": "winter"},
+         ["season_mismatch: drafted 'summer', expected 'winter' from the season fact"]),
+        (global_draft("Scene Type", "farmland"), {"scene_type": "port"},
+         ["scene_type_mismatch: drafted 'farmland', rule-derived 'port'"]),
+        (global_draft("Scene Type", "a port"), {"scene_type": "port"}, []),
+        (global_draft("Scene Type", "Residential areas"), {"scene_type": "residential area"}, []),
+        (global_draft("Urban-Rural", "urban"), {"urban_rural": "rural"},
+         ["urban_rural_mismatch: drafted 'urban', rule-derived 'rural'"]),
+        (global_draft("Urban-Rural", "rural"), {"urban_rural": "rural"}, []),
+        (global_draft("Urban-Rural", "urban"), {"scene_type": "port"}, []),
+    ],
+)
+def test_contradictions_flag_scene_facts(item: Draft, facts: dict, flags: list[str]) -> None:
     assert contradictions(item, facts) == flags

@@ -15,8 +15,9 @@ import pytest
 
 from lrsgro.errors import InputError
 from lrsgro.resources import annotation_path
-from lrsgro.taxonomy import QUESTION_TYPES, QuestionType
+from lrsgro.taxonomy import QUESTION_TYPES, AnswerKind, QuestionType, get_type
 from lrsgro.vlm import DraftTarget, Referent
+from lrsgro.vlm.drafts import MAX_ANSWER_WORDS, Draft, validate_draft
 from lrsgro.vlm.prompts import load_template
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "vlm_prompts"
@@ -121,6 +122,44 @@ def test_stray_dollar_rejected(tmp_path: Path) -> None:
 def test_missing_template_names_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="global.txt"):
         load_template("global", tmp_path)
+
+
+def test_prompt_and_validator_share_word_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(MAX_ANSWER_WORDS, AnswerKind.WORD, 5)
+    question_type = get_type("object", "Object material / surface")
+    target = target_for(question_type)
+    rendered = load_template("object").render(target, extra_questions=2)
+    draft = {"level": "object", "category": question_type.category, "question": "What is it made of?",
+             "answer_kind": "word", "referent": target.referent.id}
+
+    five = validate_draft({**draft, "answer": "bare grey concrete slab edges"}, target, 0)
+    six = validate_draft({**draft, "answer": "bare grey concrete slab with edges"}, target, 0)
+
+    assert '"word" are at most 5 words' in rendered
+    assert isinstance(five, Draft)
+    assert not isinstance(six, Draft)
+
+
+@pytest.mark.parametrize("question_type", QUESTION_TYPES, ids=lambda t: t.slug)
+def test_rendered_prompt_states_word_limits(question_type: QuestionType) -> None:
+    rendered = load_template(question_type.level).render(target_for(question_type), extra_questions=2)
+
+    assert f'"word" are at most {MAX_ANSWER_WORDS[AnswerKind.WORD]} words' in rendered
+    if question_type.level != "global":
+        assert f'"phrase" answers are at most {MAX_ANSWER_WORDS[AnswerKind.PHRASE]} words' in rendered
+    assert "one to three words" not in rendered
+
+
+def test_answered_types_left_out_of_optional() -> None:
+    target = DraftTarget(
+        image_path=Path("P0001.tif"), image_id="P0001", image="images/P0001.tif", image_width=8000, image_height=6000,
+        level="global", categories=("Urban-Rural",), answered_categories=("Counting", "Scene Type", "Season"),
+    )
+    rendered = load_template("global").render(target, extra_questions=2)
+    optional = rendered.split("of these types:", 2)[2].split("Rules:", 1)[0]
+
+    assert optional.strip() == "- (none)"
+    assert "up to 0 more questions" in rendered
 
 
 def test_shipped_templates_show_facts_and_types() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,14 +10,18 @@ import pyarrow.parquet as pq
 import pytest
 
 from lrsgro.build import BuildConfig, build
+from lrsgro.generate.common import GenerationContext
+from lrsgro.generate import global_level, object_level, region_level
 from lrsgro.objects import LabeledObject
 from lrsgro.regions import find_regions
 from lrsgro.scene import Scene
 from lrsgro.vlm import VlmConfig
+from lrsgro.vlm.prompts import load_template
+from lrsgro.vlm.rules import RuleIndex
 from lrsgro.vlm.scenes import draft_scenes, scene_targets
-from tests.openai_stub import ScriptedOpenAIServer
+from tests.openai_stub import RecordedRequest, Reply, ScriptedOpenAIServer
 from tests.synthetic import Painted, rectangle, write_scene
-from tests.vlm_support import well_formed
+from tests.vlm_support import reply_text_for, well_formed
 
 WHITE = (235, 235, 235)
 RED = (200, 30, 30)
@@ -26,6 +31,10 @@ PAINTED = [
     Painted("ship", rectangle(500, 80, 30, 12), RED),
     Painted("plane", rectangle(250, 250, 40, 40), WHITE),
 ]
+# One ship and one plane: the label composition decides no Scene Type, so the rules leave it open.
+PAIR = [Painted("ship", rectangle(40, 40, 60, 20), WHITE), Painted("plane", rectangle(400, 400, 40, 40), WHITE)]
+JANUARY = "2023:01:18 10:00:00"
+WHOLE_SCENE = "about the whole scene for each of these types"
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +81,53 @@ def test_scene_targets_carry_measured_facts(scene: Scene) -> None:
     assert objects["harbour/0"].referent.box == (40.0, 40.0, 100.0, 60.0)
     for target in targets:
         target.check()
+
+
+def test_scene_targets_skip_rule_answered_types(scene: Scene) -> None:
+    scene.acquisition_date = dt.date(2023, 1, 18)
+    scene.center_lat = 48.7
+    context = GenerationContext()
+    rules = [q for family in (global_level, region_level, object_level) for q in family.generate(scene, context)]
+    index = RuleIndex(rules)
+
+    targets = scene_targets(scene, seed=0, max_per_level=10, rules=index)
+    unfiltered = scene_targets(scene, seed=0, max_per_level=10)
+    scene.close()
+
+    rule_global = {q.category for q in rules if q.level == "global"}
+    assert {"Scene Type", "Urban-Rural", "Season"} <= rule_global
+    assert "global" not in {t.level for t in targets}
+    assert unfiltered[0].level == "global"
+    assert unfiltered[0].facts["latitude"] == 48.7
+    assert unfiltered[0].facts["hemisphere"] == "northern"
+    for target in targets:
+        answered = index.answered_categories(scene.image_id, target.level, target.referent)
+        assert set(target.answered_categories) == answered
+        assert target.requested_categories
+        assert not set(target.requested_categories) & answered
+    regions = [t for t in targets if t.level == "region"]
+    assert regions
+    for target in regions:
+        assert set(target.facts["counts"]) == {"plane", "ship"}
+        assert sum(target.facts["counts"].values()) <= target.facts["objects"]
+
+
+def test_scene_facts_carry_rule_answers(scene: Scene) -> None:
+    scene.acquisition_date = dt.date(2023, 1, 18)
+    scene.center_lat = -33.9
+    rules = global_level.generate(scene, GenerationContext())
+    # Without its Season question the global target is still sent, to draft the season.
+    open_season = RuleIndex([q for q in rules if q.category != "Season"])
+
+    (whole,) = [t for t in scene_targets(scene, max_per_level=1, rules=open_season) if t.level == "global"]
+    scene.close()
+
+    answers = {q.category: q.answer for q in rules}
+    assert whole.requested_categories == ("Season",)
+    assert whole.facts["scene_type"] == answers["Scene Type"] == "port"
+    assert whole.facts["urban_rural"] == answers["Urban-Rural"]
+    assert whole.facts["hemisphere"] == "southern"
+    assert whole.facts["acquisition_date"] == "2023-01-18"
 
 
 def test_scene_targets_sample_with_seed(scene: Scene) -> None:
@@ -139,3 +195,107 @@ def test_build_command_takes_vlm_options(tmp_path: Path, monkeypatch: pytest.Mon
     assert "vlm drafts:" in result.output
     assert sent == written["vlm"]["requests"] > 0
     assert len(list((tmp_path / "caches" / "vlm").rglob("*.json"))) == sent
+
+
+def global_drafts(request: RecordedRequest) -> Reply:
+    """Draft Scene Type, Season and Urban-Rural for every whole-scene request, asked for or not;
+    valid drafts of the requested types for any other target."""
+    if WHOLE_SCENE not in request.text:
+        return well_formed(request)
+    drafts = [
+        {"level": "global", "category": category, "question": question, "answer": answer, "answer_kind": "word",
+         "choices": [], "referent": None}
+        for category, question, answer in [
+            ("Scene Type", "What is the main land use of this scene?", "port"),
+            ("Season", "In which season was this image taken?", "summer"),
+            ("Urban-Rural", "Is this scene urban or rural?", "rural"),
+        ]
+    ]
+    return Reply(text=json.dumps({"questions": drafts}))
+
+
+def write_january_scenes(folder: Path) -> None:
+    write_scene(folder, "harbour", PAINTED, date=JANUARY)
+    write_scene(folder, "pair", PAIR, date=JANUARY)
+
+
+def read_rows(out: Path) -> list[dict]:
+    return [row for path in sorted(out.rglob("*.parquet")) for row in pq.read_table(path).to_pylist()]
+
+
+def test_build_keeps_one_question_per_rule_type(tmp_path: Path) -> None:
+    write_january_scenes(tmp_path / "src")
+    out = tmp_path / "dataset"
+    with ScriptedOpenAIServer(global_drafts) as server:
+        vlm = VlmConfig(endpoint=server.url, model="stub-vlm", cache_dir=tmp_path / "cache")
+        config = BuildConfig(labels=[tmp_path / "src" / "labelTxt"], images=tmp_path / "src" / "images", out=out,
+                             split="test=1.0", vlm=vlm)
+        build(config)
+        whole_scene_requests = [r.text for r in server.requests if WHOLE_SCENE in r.text]
+
+    rows = read_rows(out)
+    written = json.loads((out / "build_report.json").read_text())["vlm"]
+    for image_id in ("harbour", "pair"):
+        seasons = [(r["provenance"], r["answer"]) for r in rows if r["image_id"] == image_id and r["category"] == "Season"]
+        urban = [r["provenance"] for r in rows if r["image_id"] == image_id and r["category"] == "Urban-Rural"]
+        scene_types = [r["provenance"] for r in rows if r["image_id"] == image_id and r["category"] == "Scene Type"]
+        assert seasons == [("rule", "winter")], image_id
+        assert urban == ["rule"], image_id
+        assert len(scene_types) == 1, image_id
+    assert [r["provenance"] for r in rows if r["image_id"] == "pair" and r["category"] == "Scene Type"] == ["vlm"]
+    # Only the pair's whole-scene target is sent, asking only for the Scene Type the rules left open.
+    (prompt,) = whole_scene_requests
+    required, optional = prompt.split(WHOLE_SCENE, 1)[1].split("Rules:", 1)[0].split("You may add", 1)
+    assert '"Scene Type"' in required
+    assert '"Season"' not in required + optional
+    assert '"Urban-Rural"' not in required + optional
+    assert written["duplicates_of_rules"] == 1
+    (contradiction,) = [r for r in written["rejected"] if r["kind"] == "contradicts_rule"]
+    assert contradiction["target_id"] == "pair/global/image"
+    assert contradiction["rule_answer"] == "winter"
+    assert "drafted 'summer', rule-derived 'winter'" in contradiction["reason"]
+    assert written["rejected_by_kind"]["contradicts_rule"] == 1
+
+
+def test_build_command_reports_vlm_outcome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from lrsgro.cli import cli
+
+    monkeypatch.setenv("LRSGRO_CACHE", str(tmp_path / "caches"))
+    write_january_scenes(tmp_path / "src")
+    long_answer = {"category": "Object material / surface", "question": "What is its deck made of?",
+                   "answer": "bare grey concrete slab", "answer_kind": "word", "level": "object"}
+
+    def script(request: RecordedRequest) -> Reply:
+        if WHOLE_SCENE in request.text:
+            return global_drafts(request)
+        referent = request.text.split("- id: ", 1)[1].split("\n", 1)[0]
+        extra = [{**long_answer, "referent": referent}] if "- level \"object\"" in request.text else []
+        return Reply(text=reply_text_for(request, extra=extra))
+
+    with ScriptedOpenAIServer(script) as server:
+        args = ["build", str(tmp_path / "src" / "labelTxt"), "--images", str(tmp_path / "src" / "images"),
+                "--out", str(tmp_path / "dataset"), "--split", "test=1.0",
+                "--vlm-endpoint", server.url, "--vlm-model", "stub-vlm"]
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+
+    written = json.loads((tmp_path / "dataset" / "build_report.json").read_text())["vlm"]
+    card = (tmp_path / "dataset" / "README.md").read_text()
+    output = " ".join(result.output.split())
+    rejected = len(written["rejected"])
+    too_long = written["rejected_by_kind"]["too_many_words"]
+    assert result.exit_code == 0, result.output
+    assert too_long > 0
+    assert rejected == too_long + 1
+    assert f"vlm drafts: {written['questions']} kept ({written['flagged_questions']} flagged" in output
+    assert f"{rejected} rejected, 1 dropped as duplicates of rule questions" in output
+    assert f"rejected by kind: too_many_words {too_long}, contradicts_rule 1" in output
+    assert "stopped early" not in output
+    assert "## VLM drafting" in card
+    assert "`stub-vlm`" in card
+    for level in ("global", "region", "object"):
+        assert f"`{level}.txt` ({load_template(level).hash})" in card
+    assert f"| kept as candidates (before answer balancing) | {written['questions']} |" in card
+    assert f"| rejected (invalid, or contradicting a rule-derived answer) | {rejected} |" in card
+    assert "| dropped as duplicates of rule-derived questions | 1 |" in card

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lrsgro.records import make_qid
+from lrsgro.records import Evidence, Question, make_qid
 from lrsgro.resources import annotation_path
 from lrsgro.taxonomy import get_type
 from lrsgro.vlm import DraftTarget, Referent, VlmConfig, draft_questions
 from lrsgro.vlm.cache import ResponseCache
+from lrsgro.vlm.rules import RuleIndex
 from tests.openai_stub import Reply, ScriptedOpenAIServer, by_marker
 from tests.vlm_support import object_target, reply_text_for, well_formed, write_geotiff
 
@@ -331,6 +332,73 @@ def test_contradicting_answers_are_flagged(scene: Path, tmp_path: Path) -> None:
     assert flagged.evidence.measured["vlm_flags"] == flagged.vlm.flags
     assert flagged.evidence.measured["color"] == "white"
     assert result.report.flagged_questions == 1
+
+
+def global_target(scene: Path, facts: dict) -> DraftTarget:
+    return DraftTarget(image_path=scene, image_id="scene", image="images/scene.tif", image_width=WIDTH,
+                       image_height=HEIGHT, level="global", facts=facts)
+
+
+def global_draft(category: str, question: str, answer: str) -> dict:
+    kind = get_type("global", category).answer_kind.value
+    return {"level": "global", "category": category, "question": question, "answer": answer, "answer_kind": kind,
+            "choices": [], "referent": None}
+
+
+def test_season_contradicting_date_is_flagged(scene: Path, tmp_path: Path) -> None:
+    season = global_draft("Season", "In which season was this image taken?", "summer")
+    target = global_target(scene, {"acquisition_date": "2023-01-18", "hemisphere": "northern"})
+    with ScriptedOpenAIServer(lambda request: Reply(text=json.dumps({"questions": [season]}))) as server:
+        result = draft_questions([target], config_for(server, tmp_path))
+
+    (flagged,) = result.questions
+    assert flagged.vlm.flags == [
+        "season_mismatch: drafted 'summer', expected 'winter' for 2023-01-18 in the northern hemisphere"
+    ]
+    assert flagged.evidence.measured["vlm_flags"] == flagged.vlm.flags
+    assert result.report.flagged_questions == 1
+
+
+def rule_question(category: str, question: str, answer: str, measured: dict | None = None) -> Question:
+    question_type = get_type("global", category)
+    return Question(
+        qid=make_qid("scene", question_type.slug, "", question), image_id="scene", image="", image_width=WIDTH,
+        image_height=HEIGHT, split="", level="global", category=category, question=question, answer=answer,
+        answer_kind=question_type.answer_kind, provenance="rule", evidence=Evidence(measured=measured or {}),
+    )
+
+
+def test_drafts_repeating_rule_questions_dropped(scene: Path, tmp_path: Path) -> None:
+    rules = [
+        rule_question("Season", "In which season was this image most likely taken?", "winter"),
+        rule_question("Scene Type", "What is the main land use of this image?", "port"),
+        rule_question("Counting", "How many ships are there in this image?", "3", {"class": "ship"}),
+    ]
+    drafts = [
+        global_draft("Season", "Which season is shown?", "summer"),
+        global_draft("Scene Type", "What is this area mainly used for?", "Port"),
+        global_draft("Counting", "How many ships can be seen?", "3"),
+        global_draft("Counting", "How many planes can be seen?", "2"),
+        global_draft("Urban-Rural", "Is this area urban or rural?", "rural"),
+    ]
+    target = global_target(scene, {"counts": {"plane": 1, "ship": 3}})
+    with ScriptedOpenAIServer(lambda request: Reply(text=json.dumps({"questions": drafts}))) as server:
+        result = draft_questions([target], config_for(server, tmp_path), rules=RuleIndex(rules))
+
+    report = result.report
+    assert sorted(q.question for q in result.questions) == ["How many planes can be seen?", "Is this area urban or rural?"]
+    assert report.questions == 2
+    assert report.duplicates_of_rules == 2
+    (contradiction,) = report.rejected
+    assert contradiction.kind == "contradicts_rule"
+    assert "contradicts the rule-derived answer: drafted 'summer', rule-derived 'winter'" in contradiction.reason
+    assert contradiction.rule_answer == "winter"
+    assert contradiction.rule_qid == rules[0].qid
+    assert contradiction.index == 0
+    assert report.rejected_by_kind == {"contradicts_rule": 1}
+    (flagged,) = [q for q in result.questions if q.vlm.flags]
+    assert flagged.vlm.flags == ["count_mismatch: drafted 2, labelled 1 for class 'plane'"]
+    assert report.flagged_questions == 1
 
 
 def test_progress_reports_every_target(scene: Path, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.markup import escape
@@ -15,6 +16,7 @@ from lrsgro.taxonomy import QUESTION_TYPES
 from lrsgro.vlm.options import add_vlm_options, vlm_config_from_options
 
 DEFAULT_DEMO_OUT = Path("lrsgro-demo")
+TOP_REJECTION_KINDS = 3
 
 
 @click.command()
@@ -62,8 +64,7 @@ def build(labels: tuple[Path, ...], images: Path, out: Path, format_: str, seed:
         report = run_build(config, progress)
     print_build_summary(config, report)
     if report.vlm:
-        console.print(f"vlm drafts: {report.vlm['questions']} questions, {report.vlm['requests']} requests, "
-                      f"{report.vlm['cache_hits']} cache hits, stop: {escape(str(report.vlm['stop_reason']))}")
+        _print_vlm_summary(report.vlm)
 
 
 @click.command()
@@ -89,6 +90,20 @@ def demo(out: Path, size: int, seed: int) -> None:
     print_build_summary(config, report)
     _print_baselines(config.out)
     console.print(f"\nscenes: {len(scenes)}; try: lrsgro validate {escape(str(config.out))}")
+
+
+def _print_vlm_summary(vlm: dict[str, Any]) -> None:
+    """Print what the VLM drafting stage kept and dropped, and what it cost."""
+    console.print(f"vlm drafts: {vlm['questions']} kept ({vlm['flagged_questions']} flagged against measured facts), "
+                  f"{len(vlm['rejected'])} rejected, {vlm['duplicates_of_rules']} dropped as duplicates of rule questions")
+    by_kind = list(vlm.get("rejected_by_kind", {}).items())
+    if by_kind:
+        listed = ", ".join(f"{escape(kind)} {count}" for kind, count in by_kind[:TOP_REJECTION_KINDS])
+        more = f" and {len(by_kind) - TOP_REJECTION_KINDS} more kinds" if len(by_kind) > TOP_REJECTION_KINDS else ""
+        console.print(f"  rejected by kind: {listed}{more} (see 'vlm' in build_report.json)")
+    console.print(f"  {vlm['requests']} requests, {vlm['cache_hits']} cache hits, {len(vlm['failed'])} failed targets")
+    if vlm["stop_reason"]:
+        console.print(f"  [yellow]stopped early[/]: {escape(vlm['stop_reason'])}")
 
 
 def _print_baselines(dataset: Path) -> None:

@@ -18,7 +18,9 @@ from lrsgro.taxonomy import AnswerKind, find_type
 from lrsgro.vlm.targets import DraftTarget
 
 MAX_QUESTION_CHARS = 300
-MAX_WORDS = {AnswerKind.WORD: 4, AnswerKind.PHRASE: 12}
+# The most words a free-text answer may have. The prompt templates show the same numbers
+# (see lrsgro.vlm.prompts), so the model is asked for exactly what this check accepts.
+MAX_ANSWER_WORDS = {AnswerKind.WORD: 3, AnswerKind.PHRASE: 8}
 # Referent values a model may write for "the whole image" at global level.
 GLOBAL_REFERENTS = frozenset({"", "none", "null", "image", "the image", "whole image"})
 
@@ -71,11 +73,14 @@ class DraftRejection:
 
     Attributes:
         index: position of the draft in the reply; None when the whole reply failed.
+        kind: a short code of the check that failed (``too_many_words``, ``invalid_json``...),
+            for counting rejections by cause.
         reason: what failed, naming the value.
         draft: the draft as the model wrote it, when it could be read.
     """
 
     index: int | None
+    kind: str
     reason: str
     draft: dict[str, Any] | None = None
 
@@ -84,7 +89,7 @@ def parse_reply(text: str) -> tuple[list[Any], DraftRejection | None]:
     """Return the list of raw drafts in a reply, or a rejection of the whole reply."""
     body = text.strip()
     if not body:
-        return [], DraftRejection(None, "the response is empty")
+        return [], DraftRejection(None, "empty_response", "the response is empty")
 
     fenced = _FENCE.match(body)
     if fenced:
@@ -96,7 +101,9 @@ def parse_reply(text: str) -> tuple[list[Any], DraftRejection | None]:
         data = _outermost_object(body)
         if data is None:
             return [], DraftRejection(
-                None, f"the response is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+                None,
+                "invalid_json",
+                f"the response is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
             )
 
     if isinstance(data, list):
@@ -106,7 +113,7 @@ def parse_reply(text: str) -> tuple[list[Any], DraftRejection | None]:
     if isinstance(data, dict) and "question" in data:
         return [data], None
     return [], DraftRejection(
-        None, 'the response JSON has no "questions" list', data if isinstance(data, dict) else None
+        None, "no_questions_list", 'the response JSON has no "questions" list', data if isinstance(data, dict) else None
     )
 
 
@@ -120,7 +127,7 @@ def validate_drafts(raw_drafts: list[Any], target: DraftTarget, limit: int) -> t
         raw_dict = raw if isinstance(raw, dict) else None
         if len(drafts) >= limit:
             rejections.append(
-                DraftRejection(index, f"more drafts than the {limit} allowed for this target", raw_dict)
+                DraftRejection(index, "over_limit", f"more drafts than the {limit} allowed for this target", raw_dict)
             )
             continue
 
@@ -131,7 +138,8 @@ def validate_drafts(raw_drafts: list[Any], target: DraftTarget, limit: int) -> t
 
         key = _normalise(result.question)
         if key in seen_questions:
-            rejections.append(DraftRejection(index, "duplicate of an earlier question in the same reply", raw_dict))
+            reason = "duplicate of an earlier question in the same reply"
+            rejections.append(DraftRejection(index, "duplicate_in_reply", reason, raw_dict))
             continue
         seen_questions.add(key)
         drafts.append(result)
@@ -142,41 +150,42 @@ def validate_drafts(raw_drafts: list[Any], target: DraftTarget, limit: int) -> t
 def validate_draft(raw: Any, target: DraftTarget, index: int) -> Draft | DraftRejection:
     """Check one raw draft against the taxonomy, the target and its answer kind."""
     if not isinstance(raw, dict):
-        return DraftRejection(index, f"a draft must be a JSON object, got {type(raw).__name__}")
+        return DraftRejection(index, "not_an_object", f"a draft must be a JSON object, got {type(raw).__name__}")
     try:
         item = DraftItem.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "draft"
-        return DraftRejection(index, f"field {where!r}: {first['msg']}", raw)
+        return DraftRejection(index, "invalid_field", f"field {where!r}: {first['msg']}", raw)
 
-    def reject(reason: str) -> DraftRejection:
-        return DraftRejection(index, reason, raw)
+    def reject(kind: str, reason: str) -> DraftRejection:
+        return DraftRejection(index, kind, reason, raw)
 
     if item.level != target.level:
-        return reject(f"level {item.level!r} does not match the target level {target.level!r}")
+        return reject("wrong_level", f"level {item.level!r} does not match the target level {target.level!r}")
     question_type = find_type(item.level, item.category)
     if question_type is None:
-        return reject(f"category {item.category!r} is not a question type at level {item.level!r}")
+        return reject("unknown_category", f"category {item.category!r} is not a question type at level {item.level!r}")
     if item.answer_kind != question_type.answer_kind.value:
         return reject(
+            "wrong_answer_kind",
             f"answer_kind {item.answer_kind!r} does not match {question_type.answer_kind.value!r} "
             f"of {item.level}/{item.category}"
         )
 
     referent_problem = _check_referent(item.referent, target)
     if referent_problem:
-        return reject(referent_problem)
+        return reject("wrong_referent", referent_problem)
     if not item.question:
-        return reject("the question is empty")
+        return reject("empty_question", "the question is empty")
     if len(item.question) > MAX_QUESTION_CHARS:
-        return reject(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+        return reject("question_too_long", f"the question is longer than {MAX_QUESTION_CHARS} characters")
     if not item.answer:
-        return reject("the answer is empty")
+        return reject("empty_answer", "the answer is empty")
 
     answer_or_problem = _canonical_answer(item, question_type.answer_kind)
     if isinstance(answer_or_problem, DraftRejection):
-        return DraftRejection(index, answer_or_problem.reason, raw)
+        return DraftRejection(index, answer_or_problem.kind, answer_or_problem.reason, raw)
     answer, choices = answer_or_problem
 
     return Draft(
@@ -207,27 +216,38 @@ def _canonical_answer(item: DraftItem, kind: AnswerKind) -> tuple[str, list[str]
     if kind is AnswerKind.YES_NO:
         lowered = answer.lower()
         if lowered not in ("yes", "no"):
-            return DraftRejection(None, f"answer {item.answer!r} of a yes/no question is not 'yes' or 'no'")
+            return DraftRejection(
+                None, "invalid_answer", f"answer {item.answer!r} of a yes/no question is not 'yes' or 'no'"
+            )
         return lowered, []
 
     if kind is AnswerKind.INTEGER:
         if not _INTEGER.match(answer):
-            return DraftRejection(None, f"answer {item.answer!r} of a counting question is not a whole number")
+            return DraftRejection(
+                None, "invalid_answer", f"answer {item.answer!r} of a counting question is not a whole number"
+            )
         return str(int(answer)), []
 
     if kind is AnswerKind.CHOICE:
         choices = [c.strip() for c in item.choices if c.strip()]
         if len(choices) != 2 or _normalise(choices[0]) == _normalise(choices[1]):
-            return DraftRejection(None, f"a choice question needs two different choices, got {item.choices!r}")
+            return DraftRejection(
+                None, "invalid_choices", f"a choice question needs two different choices, got {item.choices!r}"
+            )
         for choice in choices:
             if _normalise(choice) == _normalise(answer):
                 return choice, choices
-        return DraftRejection(None, f"answer {item.answer!r} is not one of the choices {choices!r}")
-
-    max_words = MAX_WORDS.get(kind)
-    if max_words is not None and len(answer.split()) > max_words:
         return DraftRejection(
-            None, f"answer {item.answer!r} has more than {max_words} words for answer kind {kind.value!r}"
+            None, "invalid_answer", f"answer {item.answer!r} is not one of the choices {choices!r}"
+        )
+
+    max_words = MAX_ANSWER_WORDS.get(kind)
+    words = len(answer.split())
+    if max_words is not None and words > max_words:
+        return DraftRejection(
+            None,
+            "too_many_words",
+            f"answer {item.answer!r} has {words} words; answers of kind {kind.value!r} have at most {max_words}",
         )
     return answer, []
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from lrsgro.errors import InputError
 from lrsgro.resources import annotation_path
-from lrsgro.taxonomy import Source, get_type, types_at
+from lrsgro.taxonomy import AnswerKind, Source, get_type, types_at
+from lrsgro.vlm.drafts import MAX_ANSWER_WORDS
 from lrsgro.vlm.targets import DraftTarget
 
 HASH_LENGTH = 12
@@ -33,6 +34,8 @@ PLACEHOLDERS = (
     "required_types",
     "optional_types",
     "extra_questions",
+    "word_answer_max_words",
+    "phrase_answer_max_words",
 )
 
 
@@ -119,7 +122,7 @@ def _placeholder_values(target: DraftTarget, extra_questions: int) -> dict[str, 
     optional = [
         t.category
         for t in types_at(target.level)
-        if Source.VLM in t.sources and t.category not in required
+        if Source.VLM in t.sources and t.category not in required and t.category not in target.answered_categories
     ]
     return {
         "image_width": target.image_width,
@@ -132,6 +135,8 @@ def _placeholder_values(target: DraftTarget, extra_questions: int) -> dict[str, 
         "required_types": _format_types(target.level, required),
         "optional_types": _format_types(target.level, optional) if optional else "- (none)",
         "extra_questions": extra_questions if optional else 0,
+        "word_answer_max_words": MAX_ANSWER_WORDS[AnswerKind.WORD],
+        "phrase_answer_max_words": MAX_ANSWER_WORDS[AnswerKind.PHRASE],
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,14 +10,20 @@ from pydantic import BaseModel, Field
 
 from lrsgro.records import Question
 
+# The rejection kind of a draft that repeats a rule-derived question with a different answer.
+CONTRADICTS_RULE = "contradicts_rule"
+
 
 class RejectedDraft(BaseModel):
-    """A draft, or a whole reply, that failed validation."""
+    """A draft, or a whole reply, that failed validation or contradicts a rule-derived answer."""
 
     target_id: str
     index: int | None = Field(description="position of the draft in the reply; None for the whole reply")
+    kind: str = Field(description="short code of the failed check, e.g. too_many_words or contradicts_rule")
     reason: str
     draft: dict[str, Any] | None = None
+    rule_qid: str | None = Field(default=None, description="the rule-derived question a contradicting draft repeats")
+    rule_answer: str | None = Field(default=None, description="the answer of that rule-derived question")
 
 
 class MissingType(BaseModel):
@@ -57,6 +64,9 @@ class DraftReport(BaseModel):
 
     ``requests`` counts HTTP attempts, so ``requests - retries`` is the number of distinct
     requests sent. A response read from the cache is a cache hit, not a request.
+    ``questions`` counts the drafts kept: valid, and neither a duplicate of a rule-derived
+    question nor in contradiction with one (those are counted in ``duplicates_of_rules`` and
+    listed in ``rejected``).
     """
 
     model: str
@@ -66,6 +76,9 @@ class DraftReport(BaseModel):
     drafted_targets: int = 0
     questions: int = 0
     flagged_questions: int = 0
+    duplicates_of_rules: int = Field(
+        default=0, description="valid drafts dropped because a rule-derived question already gives the same answer"
+    )
     requests: int = 0
     retries: int = 0
     cache_hits: int = 0
@@ -80,6 +93,16 @@ class DraftReport(BaseModel):
     failed: list[FailedTarget] = Field(default_factory=list)
     rejected: list[RejectedDraft] = Field(default_factory=list)
     missing: list[MissingType] = Field(default_factory=list)
+    rejected_by_kind: dict[str, int] = Field(
+        default_factory=dict, description="rejection kind to count, the most frequent first"
+    )
+
+    def tally(self, questions: list[Question]) -> None:
+        """Set the counts that derive from the kept questions and the rejection list."""
+        self.questions = len(questions)
+        self.flagged_questions = sum(1 for q in questions if q.vlm is not None and q.vlm.flags)
+        by_kind = Counter(r.kind for r in self.rejected)
+        self.rejected_by_kind = dict(sorted(by_kind.items(), key=lambda item: (-item[1], item[0])))
 
 
 @dataclass

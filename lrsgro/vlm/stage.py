@@ -2,9 +2,10 @@
 
 For each target the stage builds the views, renders the level's prompt template and looks
 the request up in the response cache by its hash. Only a cache miss is sent to the model.
-Workers run in a bounded thread pool. The reply is parsed and validated draft by draft, answers that
-contradict measured facts are flagged, and every valid draft becomes a :class:`Question`
-with provenance ``vlm`` and review status ``candidate``.
+Workers run in a bounded thread pool. The reply is parsed and validated draft by draft. When
+the caller passes the rule-derived questions, a draft that repeats one of them is dropped
+(see :mod:`lrsgro.vlm.rules`). Answers that contradict measured facts are flagged, and every
+draft kept becomes a :class:`Question` with provenance ``vlm`` and review status ``candidate``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from lrsgro.vlm.drafts import Draft, parse_reply, validate_drafts
 from lrsgro.vlm.facts import contradictions
 from lrsgro.vlm.prompts import PromptTemplate, load_template
 from lrsgro.vlm.report import (
+    CONTRADICTS_RULE,
     DraftProgress,
     DraftReport,
     DraftResult,
@@ -36,6 +38,7 @@ from lrsgro.vlm.report import (
     MissingType,
     RejectedDraft,
 )
+from lrsgro.vlm.rules import RuleIndex
 from lrsgro.vlm.targets import DraftTarget
 from lrsgro.vlm.views import View, ViewBuilder
 
@@ -51,6 +54,7 @@ def draft_questions(
     targets: Sequence[DraftTarget],
     config: VlmConfig,
     *,
+    rules: RuleIndex | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> DraftResult:
     """Draft candidate questions for every target with the configured model.
@@ -63,6 +67,8 @@ def draft_questions(
     Args:
         targets: the requests to make; target ids must be unique.
         config: endpoint, model, concurrency, cache, budget and decoding settings.
+        rules: the rule-derived questions of the build. A draft that repeats one with the
+            same answer is dropped as a duplicate, and with another answer it is rejected.
         on_progress: called on this thread after each target finishes.
 
     Raises:
@@ -72,7 +78,7 @@ def draft_questions(
     _check_targets(targets)
     levels = sorted({t.level for t in targets})
     templates = {level: load_template(level, config.prompts_dir) for level in levels}
-    run = _Run(config, templates)
+    run = _Run(config, templates, rules)
     report = DraftReport(
         model=config.model,
         endpoint_host=config.endpoint_host,
@@ -126,6 +132,7 @@ class _Outcome:
     questions: list[Question] = field(default_factory=list)
     rejected: list[RejectedDraft] = field(default_factory=list)
     missing: list[MissingType] = field(default_factory=list)
+    duplicates_of_rules: int = 0
     failure: FailedTarget | None = None
     attempts: int = 0
     fatal: bool = False
@@ -134,9 +141,10 @@ class _Outcome:
 class _Run:
     """State shared by the workers of one run."""
 
-    def __init__(self, config: VlmConfig, templates: dict[str, PromptTemplate]) -> None:
+    def __init__(self, config: VlmConfig, templates: dict[str, PromptTemplate], rules: RuleIndex | None) -> None:
         self.config = config
         self.templates = templates
+        self.rules = rules
         self.stop = threading.Event()
         self.ledger = Ledger(config)
         self.cache = ResponseCache(config.cache_dir) if config.cache_dir is not None else None
@@ -212,13 +220,20 @@ class _Run:
         raw_drafts, whole_rejection = parse_reply(text)
         if whole_rejection is not None:
             outcome.rejected.append(
-                RejectedDraft(target_id=target_id, index=None, reason=whole_rejection.reason, draft=whole_rejection.draft)
+                RejectedDraft(
+                target_id=target_id,
+                index=None,
+                kind=whole_rejection.kind,
+                reason=whole_rejection.reason,
+                draft=whole_rejection.draft,
+            )
             )
 
         limit = len(target.requested_categories) + self.config.extra_questions
         drafts, rejections = validate_drafts(raw_drafts, target, limit)
         outcome.rejected.extend(
-            RejectedDraft(target_id=target_id, index=r.index, reason=r.reason, draft=r.draft) for r in rejections
+            RejectedDraft(target_id=target_id, index=r.index, kind=r.kind, reason=r.reason, draft=r.draft)
+            for r in rejections
         )
 
         drafted_categories = {d.category for d in drafts}
@@ -229,6 +244,13 @@ class _Run:
         )
 
         for draft in drafts:
+            match = self.rules.compare(draft, target) if self.rules is not None else None
+            if match is not None and match.status == "duplicate":
+                outcome.duplicates_of_rules += 1
+                continue
+            if match is not None:
+                outcome.rejected.append(_contradiction(target_id, draft, match.rule))
+                continue
             draft.flags = contradictions(draft, target.facts)
             outcome.questions.append(_to_question(draft, target, template, self.config, key, text))
 
@@ -257,6 +279,21 @@ def _build_request(config: VlmConfig, views: list[View], prompt: str) -> tuple[d
     request = {"model": config.model, "messages": [{"role": "user", "content": content}], **settings}
     hashed = {"model": config.model, "messages": [{"role": "user", "content": hashed_content}], **settings}
     return request, request_hash(hashed)
+
+
+def _contradiction(target_id: str, draft: Draft, rule: Question) -> RejectedDraft:
+    return RejectedDraft(
+        target_id=target_id,
+        index=draft.index,
+        kind=CONTRADICTS_RULE,
+        reason=(
+            f"contradicts the rule-derived answer: drafted {draft.answer!r}, rule-derived {rule.answer!r} "
+            f"({draft.level}/{draft.category}, rule question {rule.qid})"
+        ),
+        draft=draft.raw,
+        rule_qid=rule.qid,
+        rule_answer=rule.answer,
+    )
 
 
 def _to_question(
@@ -343,6 +380,7 @@ def _assemble(
         report.retries += max(0, outcome.attempts - 1)
         report.rejected.extend(outcome.rejected)
         report.missing.extend(outcome.missing)
+        report.duplicates_of_rules += outcome.duplicates_of_rules
         if outcome.status == "cached":
             report.cache_hits += 1
         if outcome.status == "skipped":
@@ -359,6 +397,7 @@ def _assemble(
                     RejectedDraft(
                         target_id=outcome.target_id,
                         index=None,
+                        kind="duplicate_question_id",
                         reason=f"same question id {question.qid} as a draft of an earlier target",
                         draft={"question": question.question, "answer": question.answer},
                     )
@@ -368,8 +407,7 @@ def _assemble(
             questions.append(question)
             ids.append(question.qid)
 
-    report.questions = len(questions)
-    report.flagged_questions = sum(1 for q in questions if q.vlm is not None and q.vlm.flags)
+    report.tally(questions)
     report.input_tokens = run.ledger.input_tokens
     report.output_tokens = run.ledger.output_tokens
     report.responses_without_usage = run.ledger.responses_without_usage
@@ -380,7 +418,7 @@ def _assemble(
 
     logger.info(
         "drafted %d questions for %d of %d targets: %d requests (%d retries), %d cache hits, "
-        "%d failed, %d skipped, %d drafts rejected",
+        "%d failed, %d skipped, %d drafts rejected, %d duplicates of rule questions dropped",
         report.questions,
         report.drafted_targets,
         report.targets,
@@ -390,5 +428,6 @@ def _assemble(
         len(report.failed),
         len(report.skipped),
         len(report.rejected),
+        report.duplicates_of_rules,
     )
     return DraftResult(questions=questions, report=report, per_target=per_target)

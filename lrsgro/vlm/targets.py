@@ -49,11 +49,16 @@ class DraftTarget:
         referent: the region or object (None at global level).
         categories: the categories to draft, all at ``level``; empty means the defaults of
             :data:`DEFAULT_CATEGORIES`.
+        answered_categories: categories the rules already answered for this referent. The
+            prompt leaves them out of the optional types.
         facts: rule-derived facts sent to the model as context and used to flag drafted
             answers that contradict them. Keys that are checked: ``counts`` (class name to
             labelled count inside the scope of the target), ``color`` (measured colour name
-            of the referent) and ``fine_category`` (labelled fine-grained class). Other keys
-            are context only. Values must be JSON-serialisable.
+            of the referent), ``fine_category`` (labelled fine-grained class),
+            ``acquisition_date`` (ISO date) with ``latitude`` (degrees) or ``hemisphere``
+            (``northern`` or ``southern``), which decide the season, and ``scene_type`` and
+            ``urban_rural`` (rule-derived answers). Other keys are context only. Values must
+            be JSON-serialisable.
         object_ids: ids of the labelled objects the facts came from (stored as evidence);
             empty means the referent alone.
         context_box: the area around an object shown as the region view; None means the
@@ -70,6 +75,7 @@ class DraftTarget:
     level: Level
     referent: Referent | None = None
     categories: tuple[str, ...] = ()
+    answered_categories: tuple[str, ...] = ()
     facts: Mapping[str, Any] = field(default_factory=dict)
     object_ids: tuple[str, ...] = ()
     context_box: tuple[float, float, float, float] | None = None
@@ -109,7 +115,7 @@ class DraftTarget:
             _check_box(where, self.context_box, self.image_width, self.image_height)
 
         allowed = [t.category for t in types_at(self.level) if Source.VLM in t.sources]
-        for category in self.requested_categories:
+        for category in (*self.requested_categories, *self.answered_categories):
             if find_type(self.level, category) is None:
                 raise InputError(
                     f"{where}: unknown category {category!r} at level {self.level}",
