@@ -18,13 +18,17 @@ import os
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lrsgro.errors import ImageError, InputError
 from lrsgro.imagery.cache import default_cache_dir
 from lrsgro.imagery.info import open_image
 from lrsgro.imagery.paths import resolve_image_path
+
+if TYPE_CHECKING:
+    from lrsgro.benchmarks.base import BenchmarkData
 
 DECODED_FOLDER = "decoded"
 # A string this long, or with a data-URL prefix, is an embedded image; shorter ones are paths.
@@ -41,6 +45,20 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
 )
 _DATA_URL = re.compile(r"^data:[\w/+.-]*;base64,", re.IGNORECASE)
 _LIST_LITERAL = re.compile(r"^\s*\[.*\]\s*$", re.DOTALL)
+MAX_TRIED_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class MissingImage:
+    """An image path of a record that is found under none of the image roots.
+
+    Attributes:
+        value: the path as the record writes it.
+        tried: the files looked for, in the order they were tried.
+    """
+
+    value: str
+    tried: tuple[Path, ...]
 
 
 class EmbeddedImages:
@@ -57,6 +75,7 @@ class EmbeddedImages:
         self._sizes: dict[Path, tuple[int, int]] = {}
         self.decoded = 0
         self.missing = 0
+        self.last_missing: MissingImage | None = None
 
     def files(self, value: Any) -> list[Path]:
         """Return the image files of one record's image value, decoding embedded images.
@@ -64,19 +83,24 @@ class EmbeddedImages:
         ``value`` may be a path relative to a root, a base64 string (with or without a
         ``data:`` prefix), bytes, a ``{"bytes": ..., "path": ...}`` dict as written by
         ``datasets.Image``, or a list of these. A path that is not found is left out and
-        counted in ``missing``.
+        counted in ``missing``. ``last_missing`` is the last such path of this value, with the
+        files tried, or None when every path was found.
 
         Raises:
             InputError: an embedded value is not valid base64 or not a known image format.
         """
+        self.last_missing = None
+        return self._files(value)
+
+    def _files(self, value: Any) -> list[Path]:
         if value is None:
             return []
         if isinstance(value, list | tuple):
-            return [path for item in value for path in self.files(item)]
+            return [path for item in value for path in self._files(item)]
         if isinstance(value, dict):
             if value.get("bytes"):
-                return self.files(value["bytes"])
-            return self.files(value.get("path"))
+                return self._files(value["bytes"])
+            return self._files(value.get("path"))
         if isinstance(value, bytes | bytearray | memoryview):
             return [self.store(bytes(value))]
         if not isinstance(value, str) or not value.strip():
@@ -84,26 +108,36 @@ class EmbeddedImages:
 
         text = value.strip()
         if _LIST_LITERAL.match(text):
-            return self.files(_string_list(text))
+            return self._files(_string_list(text))
         if len(text) >= MIN_BASE64_CHARS or _DATA_URL.match(text):
             return [self.store(decode_base64(text))]
         found = self.find(text)
         if found is None:
             self.missing += 1
+            self.last_missing = MissingImage(text, tuple(self.candidates(text)))
             return []
         return [found]
 
     def find(self, relative: str) -> Path | None:
         """Return the file ``relative`` names under the first root that has it, else None."""
-        for candidate in (relative, Path(relative).name):
+        return next((path for path in self.candidates(relative) if path.is_file()), None)
+
+    def candidates(self, relative: str) -> list[Path]:
+        """Return the files :meth:`find` looks at for ``relative``, in order.
+
+        First ``relative`` under each root, then its file name alone under each root. A path
+        that would leave a root (absolute, or ``..`` above it) is skipped.
+        """
+        paths: list[Path] = []
+        for candidate in dict.fromkeys((relative, Path(relative).name)):
             for root in self.roots:
                 try:
                     path = resolve_image_path(root, candidate, must_exist=False)
                 except ImageError:
                     continue
-                if path.is_file():
-                    return path
-        return None
+                if path not in paths:
+                    paths.append(path)
+        return paths
 
     def store(self, data: bytes) -> Path:
         """Write ``data`` to the cache under its SHA-256 unless it is there; return the file.
@@ -132,6 +166,28 @@ class EmbeddedImages:
         if path not in self._sizes:
             self._sizes[path] = open_image(path).size
         return self._sizes[path]
+
+
+def note_missing_image(result: BenchmarkData, store: EmbeddedImages, qid: str, field: str, fix: str) -> None:
+    """Count a question whose image file was not found in the ``image-missing`` note.
+
+    The note's message, written for the first such question, names that question, the
+    value of its image field ``field``, the files tried and ``fix``, the benchmark's own
+    account of where its images live.
+    """
+    missing = store.last_missing
+    if missing is None:
+        first = f"question {qid} has no {field} value"
+    else:
+        tried = ", ".join(str(path) for path in missing.tried[:MAX_TRIED_SHOWN]) or "no image folder"
+        if len(missing.tried) > MAX_TRIED_SHOWN:
+            tried += f" and {len(missing.tried) - MAX_TRIED_SHOWN} more"
+        first = f"question {qid}, {field} {missing.value!r}, tried {tried}"
+    message = (
+        f"image file not found (first: {first}); protocols that show images cannot run for these questions. "
+        f"Fix: {fix}. Questions affected"
+    )
+    result.note("image-missing", message).add(qid)
 
 
 def decode_base64(text: str) -> bytes:

@@ -11,18 +11,26 @@ file and line or row of each record for error messages.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from lrsgro.errors import InputError
+
+logger = logging.getLogger(__name__)
 
 RECORD_SUFFIXES = (".json", ".jsonl", ".parquet", ".arrow")
 # Files of a Hugging Face folder that describe the data rather than hold records.
 METADATA_FILES = frozenset({"dataset_info.json", "state.json", "dataset_dict.json"})
 JSON_CHUNK_BYTES = 1 << 24
 ROWS_PER_BATCH = 16
+# Hugging Face Hub shards: Parquet files of a dataset repository, Arrow files of save_to_disk.
+HUB_PARQUET_SHARDS = "*-?????-of-?????.parquet"
+SAVED_ARROW_SHARDS = "data-?????-of-?????.arrow"
+MAX_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -40,29 +48,59 @@ class SourceRecord:
     record: dict[str, Any]
 
 
-def record_files(data: Path, suffixes: tuple[str, ...] = RECORD_SUFFIXES) -> list[Path]:
-    """Return ``data`` when it is a file, else the record files under it, sorted.
+def record_files(data: Path, benchmark: str, patterns: Sequence[str]) -> list[Path]:
+    """Return ``data`` when it is a file, else the question files under it, sorted.
+
+    A file given directly is read whatever its name. In a folder, searched at every depth,
+    only files whose names match ``patterns`` (the benchmark's published file names) are
+    read. Other record files (``.json``, ``.jsonl``, ``.parquet``, ``.arrow``) are left out
+    and listed in one info log. See :func:`matches_pattern` for the pattern syntax.
 
     Raises:
-        InputError: ``data`` does not exist, or a folder contains no file with ``suffixes``.
+        InputError: ``data`` does not exist, or a folder holds no file matching ``patterns``;
+            the message lists the expected names and the record files found instead.
     """
     if not data.exists():
         raise InputError("benchmark data not found", path=data, fix="pass --data with the question file or its folder")
     if data.is_file():
         return [data]
 
-    files = sorted(
+    candidates = sorted(
         path
         for path in data.rglob("*")
-        if path.is_file() and path.suffix.lower() in suffixes and path.name not in METADATA_FILES
+        if path.suffix.lower() in RECORD_SUFFIXES and path.name not in METADATA_FILES and path.is_file()
     )
+    files = [path for path in candidates if any(matches_pattern(path, pattern) for pattern in patterns)]
+    chosen = set(files)
+    ignored = [_relative_name(path, data) for path in candidates if path not in chosen]
     if not files:
+        found = f"; record files found instead: {_listing(ignored)}" if ignored else ""
         raise InputError(
-            f"no question files ({', '.join(suffixes)}) found in the folder",
+            f"no {benchmark} question file found in the folder",
             path=data,
-            fix="pass --data with the benchmark's question file or the folder that holds it",
+            fix=f"expected file names: {', '.join(patterns)}{found}; rename the file, or pass it to --data directly",
+        )
+    if ignored:
+        logger.info(
+            "%s: read %d question file(s) in %s; left out %d file(s) whose names are not %s question files: %s",
+            benchmark, len(files), data, len(ignored), benchmark, _listing(ignored),
         )
     return files
+
+
+def matches_pattern(path: Path, pattern: str) -> bool:
+    """Tell whether ``path`` matches a file-name pattern, case-insensitively.
+
+    A pattern is a shell pattern (``*``, ``?``, ``[...]``) on the file name, such as
+    ``LRS_VQA*.jsonl``. A pattern with ``/`` also names the folders above the file, one
+    component each, so ``MME-RealWorld/*.json`` matches a ``.json`` file whose folder is
+    called ``MME-RealWorld``.
+    """
+    pieces = pattern.lower().split("/")
+    parts = [part.lower() for part in path.parts]
+    if len(parts) < len(pieces):
+        return False
+    return all(fnmatchcase(part, piece) for part, piece in zip(parts[-len(pieces):], pieces, strict=True))
 
 
 def iter_records(path: Path) -> Iterator[SourceRecord]:
@@ -192,3 +230,14 @@ def _as_object(value: Any, path: Path, number: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(f"record {number} is a JSON {type(value).__name__}, not an object", path=path, line=number)
     return value
+
+
+def _relative_name(path: Path, folder: Path) -> str:
+    return path.relative_to(folder).as_posix()
+
+
+def _listing(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:MAX_LISTED])
+    if len(names) > MAX_LISTED:
+        shown += f" and {len(names) - MAX_LISTED} more"
+    return shown

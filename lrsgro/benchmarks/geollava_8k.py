@@ -14,7 +14,8 @@ which subset it evaluated, so the subset is an option (``--benchmark-option
 subset=superrs|highrs|all``, default ``all``) and a record's ``split`` field is used
 when present (``test`` otherwise).
 
-Layouts read (JSON array, JSON Lines, Parquet or Arrow; a file or a folder of them):
+Layouts read (JSON array, JSON Lines, Parquet or Arrow; a file, or a folder in which only the
+files named as :data:`DATA_FILES` lists are read):
 
 - LLaVA conversations, the published layout: ``id``, ``image`` (a path, or a list of
   paths) and ``conversations``, a list of ``{"from": "human"|"gpt", "value": ...}`` turns;
@@ -48,8 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from lrsgro.benchmarks._choice import option_texts, published_reply, reference_letters, robust_choice
-from lrsgro.benchmarks._embedded import EmbeddedImages
-from lrsgro.benchmarks._records import SourceRecord, iter_records, record_files
+from lrsgro.benchmarks._embedded import EmbeddedImages, note_missing_image
+from lrsgro.benchmarks._records import HUB_PARQUET_SHARDS, SAVED_ARROW_SHARDS, SourceRecord, iter_records, record_files
 from lrsgro.benchmarks.base import Benchmark, BenchmarkData, BenchmarkOption, EvalSample
 from lrsgro.errors import InputError
 from lrsgro.scoring.choice import extract_choice
@@ -67,6 +68,24 @@ ALL_SUBSETS = "all"
 # pixels), used only for records that name no subset.
 SUPERRS_MIN_SIDE = 4000
 IMAGE_FOLDERS = ("", "images", "image", "imgs")
+# The files read in a --data folder: JSON or JSON Lines in the release's geollava_raw_format/
+# folder or named after a subset, and Hub Parquet or save_to_disk Arrow shards.
+# NOTE: the names of the files inside geollava_raw_format/ were not confirmed.
+DATA_FILES = (
+    "geollava_raw_format/*.json",
+    "geollava_raw_format/*.jsonl",
+    "*SuperRS*.json",
+    "*SuperRS*.jsonl",
+    "*HighRS*.json",
+    "*HighRS*.jsonl",
+    HUB_PARQUET_SHARDS,
+    SAVED_ARROW_SHARDS,
+)
+IMAGE_FIX = (
+    "paths in image are resolved against the folder of --data and its parent (and their images/, image/ "
+    "and imgs/ subfolders), or against --images alone when given; a path such as SuperRS-VQA/<file> "
+    "needs the folder that holds SuperRS-VQA/"
+)
 # Longer values (embedded images) are not searched for a subset name.
 MAX_NAME_CHARS = 1000
 MULTIPLE_CHOICE = "multiple choice"
@@ -112,7 +131,7 @@ class GeoLLaVA8K(Benchmark):
         store = EmbeddedImages(_image_roots(data, images))
 
         seen: set[str] = set()
-        for source in (item for path in record_files(data) for item in iter_records(path)):
+        for source in (item for path in record_files(data, BENCHMARK_NAME, DATA_FILES) for item in iter_records(path)):
             for sample in _samples(source, store, result):
                 if wanted is not None and sample.split not in wanted:
                     continue
@@ -158,7 +177,7 @@ def _samples(source: SourceRecord, store: EmbeddedImages, result: BenchmarkData)
     except InputError as error:
         raise InputError(f"question {base_id}: {error.reason}", path=path, line=line, fix=error.fix) from error
     if not files:
-        result.note("image-missing", "image file not found; protocols that show images cannot run").add(base_id)
+        note_missing_image(result, store, base_id, "image", IMAGE_FIX)
 
     subset = _subset(record, base_id, size, path, result)
     split = str(record.get("split") or DEFAULT_SPLIT).strip().lower()

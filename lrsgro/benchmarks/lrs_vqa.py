@@ -13,7 +13,8 @@ and rural or urban (the category strings are kept as the records write them). Th
 reports accuracy per source dataset, LRS-FAIR, LRS-Bridge and LRS-STAR, named by the
 question id prefix (``FAIR_``, ``GLH-Bridge_``, ``STAR_``).
 
-Layout: JSON Lines (or a JSON array) of records ``question_id, image, text, category,
+Layout (a file, or a folder in which only the files named as :data:`DATA_FILES` lists are
+read): JSON Lines (or a JSON array) of records ``question_id, image, text, category,
 ground_truth`` with optional ``hbox`` (x0, y0, x1, y1), ``rbox`` (four corner points) in
 full-resolution pixels, ``image_size`` (width, height), ``abs_size`` and ``size_bin``;
 ``image`` is relative to the image folder (``LRS_VQA/image/15565.tif``). ``text`` ends with
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lrsgro.benchmarks._choice import published_reply
-from lrsgro.benchmarks._embedded import EmbeddedImages
+from lrsgro.benchmarks._embedded import EmbeddedImages, note_missing_image
 from lrsgro.benchmarks._records import SourceRecord, iter_records, record_files
 from lrsgro.benchmarks.base import Benchmark, BenchmarkData, EvalSample
 from lrsgro.errors import InputError
@@ -54,6 +55,13 @@ SPLIT = "test"
 REQUIRED = ("question_id", "image", "text", "category", "ground_truth")
 SOURCE_DATASETS = {"fair": "LRS-FAIR", "glh-bridge": "LRS-Bridge", "star": "LRS-STAR"}
 IMAGE_FOLDERS = ("", "image", "images", "LRS_VQA", "LRS_VQA/image")
+# The files read in a --data folder: the merged question file and files named like it.
+DATA_FILES = ("LRS_VQA*.jsonl", "LRS_VQA*.json")
+IMAGE_FIX = (
+    "paths in image (LRS_VQA/image/<file>) are resolved against the folder of --data and its parent "
+    "(and their image/, images/, LRS_VQA/ and LRS_VQA/image/ subfolders), or against --images alone "
+    "when given; point --images at the folder that holds LRS_VQA/ or at the image files themselves"
+)
 _INSTRUCTION = re.compile(r"\s*answer the question using a single word or phrase\.?\s*$", re.IGNORECASE)
 
 
@@ -79,7 +87,7 @@ class LrsVqa(Benchmark):
 
         store = EmbeddedImages(_image_roots(data, images))
         seen: set[str] = set()
-        for source in (item for path in record_files(data, (".jsonl", ".json")) for item in iter_records(path)):
+        for source in (item for path in record_files(data, BENCHMARK_NAME, DATA_FILES) for item in iter_records(path)):
             sample = _sample(source, store, result)
             if sample.id in seen:
                 result.note("duplicate-id", "repeated question ids; the first record kept").add(sample.id)
@@ -125,7 +133,7 @@ def _sample(source: SourceRecord, store: EmbeddedImages, result: BenchmarkData) 
     except InputError as error:
         raise InputError(f"question {qid}: {error.reason}", path=path, line=line, fix=error.fix) from error
     if not files:
-        result.note("image-missing", "image file not found; protocols that show images cannot run").add(qid)
+        note_missing_image(result, store, qid, "image", IMAGE_FIX)
     size = _checked_size(record.get("image_size"), size, qid, path, line, result)
 
     text = str(record["text"])

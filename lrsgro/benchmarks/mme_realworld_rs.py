@@ -12,7 +12,8 @@ Size and categories: the remote-sensing part of the perception task has 3,738 qu
 three categories, Position, Color and Count, on high-resolution aerial and satellite images.
 Every question has five options A-E, the last usually "the image does not feature it".
 
-Layouts read (a file, or a folder that holds such files):
+Layouts read (a file, or a folder in which only the files named as :data:`DATA_FILES` lists
+are read):
 
 - annotation JSON: a list of records ``Question_id, Image, Text, Answer choices,
   Ground truth, Task, Subtask, Category`` (and ``Dataset``, ``Question Type``), with
@@ -45,8 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from lrsgro.benchmarks._choice import LETTERS, option_texts, published_reply, reference_letters, robust_choice
-from lrsgro.benchmarks._embedded import EmbeddedImages
-from lrsgro.benchmarks._records import SourceRecord, iter_records, record_files
+from lrsgro.benchmarks._embedded import EmbeddedImages, note_missing_image
+from lrsgro.benchmarks._records import HUB_PARQUET_SHARDS, SAVED_ARROW_SHARDS, SourceRecord, iter_records, record_files
 from lrsgro.benchmarks.base import Benchmark, BenchmarkData, EvalSample
 from lrsgro.errors import InputError
 from lrsgro.scoring.official import score_mme_realworld_official
@@ -60,6 +61,16 @@ TASKS = ("Perception", "Reasoning")
 DEFAULT_TASK = "Perception"
 SPLIT = "test"
 IMAGE_FOLDERS = ("", "images", "image", "data", "MME-RealWorld")
+# The files read in a --data folder: the annotation JSON (named as the release and as the
+# authors' script call it), the Base64 release's MME-RealWorld/ folder (not MME-RealWorld-CN/),
+# and Hub Parquet or save_to_disk Arrow shards.
+DATA_FILES = ("MME_RealWorld.json", "MME-RealWorld.json", "MME-RealWorld/*.json", HUB_PARQUET_SHARDS, SAVED_ARROW_SHARDS)
+IMAGE_FIX = (
+    "paths in Image are resolved against the folder of --data (and its images/, image/, data/ and "
+    "MME-RealWorld/ subfolders, and its parent), or against --images alone when given; MME-RealWorld "
+    "images live under remote_sensing/, so write Image as remote_sensing/<file> and point --images at the "
+    "folder that holds remote_sensing/"
+)
 
 # Field names of the layouts, first match wins.
 ID_FIELDS = ("Question_id", "question_id", "index")
@@ -91,7 +102,7 @@ class MMERealWorldRS(Benchmark):
 
         store = EmbeddedImages(_image_roots(data, images))
         seen: set[str] = set()
-        for source in (item for path in record_files(data) for item in iter_records(path)):
+        for source in (item for path in record_files(data, BENCHMARK_NAME, DATA_FILES) for item in iter_records(path)):
             sample = _sample(source, store, result)
             if sample is None:
                 continue
@@ -152,7 +163,8 @@ def _sample(source: SourceRecord, store: EmbeddedImages, result: BenchmarkData) 
     if len(answer) != 1:
         raise InputError(f"question {qid}: answer {raw_answer!r} names several options", path=path, line=line)
     if not files:
-        result.note("image-missing", "image file not found; protocols that show images cannot run").add(qid)
+        field = next((name for name in IMAGE_FIELDS if record.get(name) is not None), "Image")
+        note_missing_image(result, store, qid, field, IMAGE_FIX)
 
     if category is None:
         result.note("category-missing", "records without a category were put in category 'Other'").add(qid)

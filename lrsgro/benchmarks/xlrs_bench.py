@@ -18,7 +18,8 @@ classification, Object color, Object motion state) and Object spatial relationsh
 Questions of "Counting with changing detection" hold two images, before and after.
 "Overall Land use classification" questions accept several letters ("A C").
 
-Layouts read (a file, or a folder that holds such files):
+Layouts read (a file, or a folder in which only the files named as :data:`DATA_FILES` lists
+are read):
 
 - lmms-eval (Arrow files written by ``datasets``, or Parquet): ``index, question,
   multi-choice options`` (a list of "(A) ..."), ``answer``, ``category`` ("<group>/<sub-task>"),
@@ -48,8 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from lrsgro.benchmarks._choice import option_texts, published_reply, reference_letters, robust_choice
-from lrsgro.benchmarks._embedded import EmbeddedImages
-from lrsgro.benchmarks._records import SourceRecord, iter_records, record_files
+from lrsgro.benchmarks._embedded import EmbeddedImages, note_missing_image
+from lrsgro.benchmarks._records import HUB_PARQUET_SHARDS, SAVED_ARROW_SHARDS, SourceRecord, iter_records, record_files
 from lrsgro.benchmarks.base import Benchmark, BenchmarkData, EvalSample
 from lrsgro.errors import InputError
 from lrsgro.scoring.official import score_xlrs_official
@@ -77,6 +78,15 @@ SUBTASKS = (
 )
 PLACEHOLDER_L2 = "default"
 IMAGE_FOLDERS = ("", "images", "image")
+# The files read in a --data folder: Hub Parquet shards and save_to_disk Arrow shards of the
+# lmms-eval copy, and the VLMEvalKit JSON Lines.
+# NOTE: the VLMEvalKit file name was not confirmed; any XLRS-Bench*.jsonl is read.
+DATA_FILES = (HUB_PARQUET_SHARDS, SAVED_ARROW_SHARDS, "XLRS-Bench*.jsonl")
+IMAGE_FIX = (
+    "both releases embed the images, so a path in image means they were left out: use the published "
+    "files, or keep the path relative to the folder of --data (or its images/ or image/ subfolder), "
+    "or to --images alone when given"
+)
 
 
 class XLRSBenchLite(Benchmark):
@@ -101,7 +111,7 @@ class XLRSBenchLite(Benchmark):
 
         store = EmbeddedImages(_image_roots(data, images))
         seen: set[str] = set()
-        for source in (item for path in record_files(data) for item in iter_records(path)):
+        for source in (item for path in record_files(data, BENCHMARK_NAME, DATA_FILES) for item in iter_records(path)):
             sample = _sample(source, store, result)
             if sample.id in seen:
                 result.note("duplicate-id", "repeated question ids; the first record kept").add(sample.id)
@@ -153,7 +163,7 @@ def _sample(source: SourceRecord, store: EmbeddedImages, result: BenchmarkData) 
         raise InputError(f"question {qid}: {error.reason}", path=path, line=line, fix=error.fix) from error
 
     if not files:
-        result.note("image-missing", "image file not found; protocols that show images cannot run").add(qid)
+        note_missing_image(result, store, qid, "image", IMAGE_FIX)
     if len(files) > 1:
         # NOTE: protocols other than direct show only the first image (the "before" image).
         result.note("several-images", "questions with several images (before and after)").add(qid)

@@ -61,7 +61,10 @@ class EvalCommand(click.Command):
 @click.option("--benchmark", default="lrs-gro", show_default=True,
               help="Benchmark adapter name; the names are listed below.")
 @click.option("--data", "data", type=click.Path(exists=True, path_type=Path), required=True,
-              help="Benchmark data: a folder from `lrsgro build`, a release JSONL file or a Hugging Face folder.")
+              help="Benchmark data: a folder from `lrsgro build`, a release JSONL file or a Hugging Face folder. "
+              "For the zero-shot benchmarks, a question file or a folder holding the files of the published "
+              "layouts; the file names, record fields and image paths each benchmark accepts are described in "
+              "the README section \"Zero-shot benchmarks\".")
 @click.option("--model", required=True,
               help="A name from eval/models (e.g. zoomearth-3b) or a spec: openai:NAME, transformers:PATH, "
               "replay:FILE, majority, random; all are listed below.")
@@ -75,7 +78,8 @@ class EvalCommand(click.Command):
               help="Questions in flight at once.")
 @click.option("--split", default=None, help="Split to evaluate; default: the benchmark's (test).")
 @click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Folder of the benchmark images, when they are not beside the data.")
+              help="Folder of the benchmark images, when they are not beside the data; image paths in the "
+              "records are then resolved against this folder alone.")
 @click.option("--prompt-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Template replacing the protocol's main prompt ($question marks the question).")
 @click.option("--max-side", type=click.IntRange(min=16), default=None,
