@@ -38,6 +38,7 @@ class CardInfo:
     limitations: list[str] = field(default_factory=list)
     unreviewed: bool = False
     review_agreement: dict[str, float] | None = None
+    rejected_excluded: int = 0
     # The VLM drafting run of the build: model, templates (file name to hash), and the drafts
     # kept, rejected, flagged and dropped as duplicates of rule questions.
     vlm_drafting: dict[str, Any] | None = None
@@ -59,6 +60,20 @@ def render_card(questions: list[Question], images: list[ImageRecord], info: Card
         body += [
             "**Not fully reviewed.** Some questions are still `candidate` (not checked by a person);",
             "filter on `review_status` before using them as ground truth.",
+            "",
+        ]
+    if info.rejected_excluded:
+        body += [
+            f"**{info.rejected_excluded} rejected questions left out.** Reviewers found them ambiguous or",
+            "not answerable with certainty from the image, so this release does not contain them.",
+            "",
+        ]
+    rejected = sum(q.review_status == "rejected" for q in questions)
+    if rejected:
+        body += [
+            f"**Contains {rejected} rejected questions.** Reviewers found them ambiguous or not",
+            "answerable with certainty from the image; drop rows whose `review_status` is `rejected`",
+            "before using the answers as ground truth.",
             "",
         ]
 

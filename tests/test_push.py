@@ -13,16 +13,20 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
 from tests.hub_stub import HubStub
 from lrsgro.card import CardInfo, read_card_info, render_card, write_card
-from lrsgro.dataset import write_image_index, write_json, write_questions
+from lrsgro.cli import cli
+from lrsgro.dataset import read_image_index, read_questions, write_image_index, write_json, write_questions
 from lrsgro.errors import DatasetError
 from lrsgro.publish import plan_push
 from lrsgro.records import ImageRecord, Question, make_qid
@@ -144,6 +148,25 @@ def make_dataset(
     return folder
 
 
+def mark_rejected(folder: Path, rejected: Callable[[Question], bool]) -> int:
+    """Set review status 'rejected' where ``rejected`` is true, as a pull would; rewrite shards and card."""
+    questions = read_questions(folder)
+    updated = [q.model_copy(update={"review_status": "rejected"}) if rejected(q) else q for q in questions]
+    write_questions(folder, updated)
+    info = read_card_info((folder / "README.md").read_text(encoding="utf-8"))
+    write_card(folder, updated, list(read_image_index(folder).values()), info)
+    return sum(q.review_status == "rejected" for q in updated)
+
+
+def reject_validation_split(question: Question) -> bool:
+    """Pick the Counting question of the first test image and every question of the validation image."""
+    return question.split == "validation" or (question.image_id == "scene-0-0" and question.category == "Counting")
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
 def lrsgro_env(hub_url: str, hf_home: Path, token: str | None = TOKEN) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("HF_")}
     env.update(
@@ -231,6 +254,89 @@ def test_dry_run_rejects_candidates(tmp_path: Path, hf_home: Path) -> None:
     assert result.returncode == 2
     assert "3 of 12 questions" in result.stderr
     assert "--allow-unreviewed" in result.stderr
+    assert "review them with `lrsgro review push/pull`" in result.stderr
+    # Rebuilding would discard the verdicts already pulled.
+    assert "rebuild" not in result.stderr
+
+
+def test_dry_run_leaves_out_rejected(tmp_path: Path, hf_home: Path) -> None:
+    folder = make_dataset(tmp_path / "ds")
+    assert mark_rejected(folder, reject_validation_split) == 5
+    before = folder_bytes(folder)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = lrsgro_env(f"http://127.0.0.1:{closed_port()}", hf_home, token=None) | {"TMPDIR": str(temp)}
+
+    result = run_push([str(folder), "--repo-id", "org/lrsgro-test", "--dry-run"], env)
+
+    assert result.returncode == 0, result.stderr
+    listed = {parts[1]: int(parts[0]) for parts in map(str.split, result.stdout.splitlines()) if len(parts) == 2 and parts[0].isdigit()}
+    assert "5 rejected questions left out, 7 published" in result.stdout
+    assert "--include-rejected" in result.stdout
+    # The validation split holds only rejected questions, so its shard is not uploaded.
+    assert [path for path in listed if path.startswith("data/")] == ["data/test-00000-of-00001.parquet"]
+    assert listed["data/test-00000-of-00001.parquet"] != len(before["data/test-00000-of-00001.parquet"])
+    assert {path for path in listed if path.startswith("images/")} == {p for p in before if p.startswith("images/")}
+    assert folder_bytes(folder) == before
+    assert list(temp.iterdir()) == []
+
+
+def test_plan_validates_published_questions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = make_dataset(tmp_path / "ds")
+    # A question of a type outside the taxonomy fails validation, but once rejected it is not published.
+    template = read_questions(folder)[0]
+    odd = template.model_copy(update={"qid": make_qid("odd"), "category": "Not a type", "review_status": "rejected"})
+    write_questions(folder, [*read_questions(folder), odd])
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+
+    with plan_push(folder) as plan:
+        staged = [f.local_path for f in plan.files if f.path_in_repo.startswith("data/")]
+        assert plan.rejected_excluded == 1
+        assert plan.questions == 12
+        assert all(path.is_relative_to(temp) for path in staged)
+        assert sorted(q.qid for path in staged for q in (Question.from_row(r) for r in pq.read_table(path).to_pylist())) == sorted(
+            q.qid for q in read_questions(folder) if q.review_status != "rejected"
+        )
+    assert list(temp.iterdir()) == []
+    assert (folder / "images" / "scene-0-0.png").is_file()
+
+    with pytest.raises(DatasetError, match="outside the 17 LRS-GRO types"):
+        plan_push(folder, include_rejected=True)
+
+
+def test_plan_invalid_published_set_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = make_dataset(tmp_path / "ds")
+    mark_rejected(folder, lambda q: q.category == "Counting")
+    questions = read_questions(folder)
+    questions[0] = questions[0].model_copy(update={"split": "validation"})
+    write_questions(folder, questions)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+
+    with pytest.raises(DatasetError, match="dataset without its 3 rejected questions fails validation"):
+        plan_push(folder)
+    assert list(temp.iterdir()) == []
+
+
+def test_plan_all_rejected_fails(tmp_path: Path) -> None:
+    folder = make_dataset(tmp_path / "ds")
+    mark_rejected(folder, lambda q: True)
+
+    with pytest.raises(DatasetError, match="all 12 questions are in review status 'rejected'"):
+        plan_push(folder)
+
+
+def test_push_help_says_what_is_uploaded() -> None:
+    result = CliRunner().invoke(cli, ["push", "--help"], terminal_width=200)
+
+    text = " ".join(result.output.split())  # help text is wrapped at 100 columns
+
+    assert result.exit_code == 0, result.output
+    for expected in ("Parquet shards", "image store", "dataset card", "build_report.json", "'rejected'", "--include-rejected", "HF_TOKEN", "hf auth login"):
+        assert expected in text, expected
 
 
 def test_allow_unreviewed_marks_card(tmp_path: Path) -> None:
@@ -360,6 +466,47 @@ def test_push_deletes_stale_files(tmp_path: Path, hub: HubStub, hf_home: Path) -
     assert set(stored) == set(expected_repo_files(second)) | {".gitattributes"}
     assert not any(path.startswith("images/scene-1-") for path in stored)
     assert load_rows("org/lrsgro-test", "main", env) == local_rows(second)
+
+
+def test_push_leaves_out_rejected(tmp_path: Path, hub: HubStub, hf_home: Path) -> None:
+    folder = make_dataset(tmp_path / "ds")
+    mark_rejected(folder, reject_validation_split)
+    before = folder_bytes(folder)
+    env = lrsgro_env(hub.url, hf_home)
+
+    result = run_push([str(folder), "--repo-id", "org/lrsgro-test"], env)
+    again = run_push([str(folder), "--repo-id", "org/lrsgro-test"], env)
+
+    assert result.returncode == 0, result.stderr
+    expected = {split: [row for row in rows if row["review_status"] != "rejected"] for split, rows in local_rows(folder).items()}
+    assert load_rows("org/lrsgro-test", "main", env) == {"test": expected["test"]}
+    assert expected["validation"] == []
+    assert "5 rejected questions left out, 7 published" in result.stdout
+    card = hub.files("org/lrsgro-test")["README.md"].decode("utf-8")
+    assert read_card_info(card).rejected_excluded == 5
+    assert "5 rejected questions left out" in card
+    assert "| rejected |" not in card
+    [commit] = data_commits(hub, "org/lrsgro-test")
+    assert "5 rejected left out" in commit.message
+    assert folder_bytes(folder) == before
+    # The filtered shards come out byte-identical, so pushing again changes nothing.
+    assert again.returncode == 0, again.stderr
+    assert "nothing to commit" in again.stdout
+
+
+def test_push_include_rejected(tmp_path: Path, hub: HubStub, hf_home: Path) -> None:
+    folder = make_dataset(tmp_path / "ds")
+    mark_rejected(folder, reject_validation_split)
+    env = lrsgro_env(hub.url, hf_home)
+
+    result = run_push([str(folder), "--repo-id", "org/lrsgro-test", "--include-rejected"], env)
+
+    assert result.returncode == 0, result.stderr
+    assert "left out" not in result.stdout
+    assert load_rows("org/lrsgro-test", "main", env) == local_rows(folder)
+    card = hub.files("org/lrsgro-test")["README.md"].decode("utf-8")
+    assert "Contains 5 rejected questions" in card
+    assert "| rejected | 5 |" in card
 
 
 def test_push_to_private_branch(tmp_path: Path, hub: HubStub, hf_home: Path) -> None:

@@ -135,8 +135,13 @@ def _push(api: HfApi, plan: PushPlan, repo_id: str, *, revision: str, private: b
 
     operations = [*changed, *(CommitOperationDelete(path_in_repo=path) for path in stale)]
     message = f"Upload {plan.questions} questions with lrsgro {__version__}"
+    notes = []
     if plan.candidates:
-        message += f" ({plan.candidates} not reviewed)"
+        notes.append(f"{plan.candidates} not reviewed")
+    if plan.rejected_excluded:
+        notes.append(f"{plan.rejected_excluded} rejected left out")
+    if notes:
+        message += f" ({', '.join(notes)})"
 
     # parent_commit makes the Hub reject the commit when someone else pushed after the tree
     # was read, instead of silently mixing two versions of the dataset.
