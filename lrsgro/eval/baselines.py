@@ -1,11 +1,13 @@
 """Model-free baselines: the majority answer per question type, and a seeded random answer.
 
 Both learn from a reference split, never from the answers they are scored on, unless no
-other split exists; then the run log says so. ``majority`` answers the most common reference
-answer of the question's type (ties go to the alphabetically first answer). ``random`` picks
-uniformly among the distinct reference answers of the type, or among the options of a
-multiple-choice question, with a generator seeded by the seed and the question id, so the
-answers do not depend on order or concurrency. A type absent from the reference falls back
+other split exists. Then the run reports that in one message. For the random baseline it does
+so only when the split has open questions, because on options it picks one without learning
+anything. ``majority`` answers the most common reference answer of the question's type (ties
+go to the alphabetically first answer). ``random`` picks uniformly among the distinct
+reference answers of the type, or among the options of a multiple-choice question, with a
+generator seeded by the seed and the question id, so the answers do not depend on order or
+concurrency. A type absent from the reference falls back
 to the answers of all types (flag ``type-unseen``).
 
 A question with options (a multiple-choice benchmark, or an LRS-GRO question whose choices
@@ -48,22 +50,39 @@ class ReferenceChoice:
     message: str | None = None
 
 
-def choose_reference(data: BenchmarkData, eval_split: str, requested: str = DEFAULT_REFERENCE_SPLIT) -> ReferenceChoice:
-    """Pick the reference split: ``requested``, else every other split, else the evaluated one."""
+def choose_reference(
+    data: BenchmarkData, eval_split: str, requested: str = DEFAULT_REFERENCE_SPLIT, baseline: str = "majority"
+) -> ReferenceChoice:
+    """Pick the reference split: ``requested``, else every other split, else the evaluated one.
+
+    ``baseline`` is the baseline that learns from it. The random baseline answers a question
+    with options by picking one of them, so when every evaluated question has options it
+    learns nothing from the reference, and the choice gets no message.
+    """
     requested = requested.lower()
     if requested != eval_split and data.split(requested):
         return ReferenceChoice(data.split(requested), requested)
 
+    uses_reference = baseline != "random" or any(not sample.options for sample in data.split(eval_split))
     others = [split for split in data.splits if split != eval_split]
     if others:
         samples = [sample for sample in data.samples if sample.split in others]
         message = f"reference split {requested!r} not found; using {', '.join(others)} instead"
-        return ReferenceChoice(samples, ",".join(others), message)
+        return ReferenceChoice(samples, ",".join(others), message if uses_reference else None)
 
-    message = (
-        f"reference split {requested!r} not found and no other split exists; the baseline learns "
-        f"from the evaluated split {eval_split!r} itself, which overstates its accuracy"
-    )
+    if not uses_reference:
+        return ReferenceChoice(data.split(eval_split), eval_split)
+    if baseline == "random":
+        message = (
+            f"reference split {requested!r} not found and no other split exists; the random baseline draws "
+            f"its answers to open questions from the evaluated split {eval_split!r} itself, which overstates "
+            "its accuracy on them"
+        )
+    else:
+        message = (
+            f"reference split {requested!r} not found and no other split exists; the baseline learns "
+            f"from the evaluated split {eval_split!r} itself, which overstates its accuracy"
+        )
     return ReferenceChoice(data.split(eval_split), eval_split, message)
 
 

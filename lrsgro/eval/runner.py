@@ -221,9 +221,9 @@ def _answerer(
 ) -> tuple[Answerer, ChatBackend | None, dict[str, Any]]:
     """Return the answerer, the chat backend it uses (if any) and baseline settings."""
     if model.model_free:
-        choice = choose_reference(data, split, settings.reference_split)
+        choice = choose_reference(data, split, settings.reference_split, model.backend)
         if choice.message:
-            logger.warning("%s", choice.message)
+            # The caller shows the messages (the CLI prints each once), so it is not logged too.
             messages.append(choice.message)
         baseline = {"reference_split": choice.split, "reference_questions": len(choice.samples)}
         if model.backend == "majority":
