@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import urllib.request
 import warnings
 from pathlib import Path
@@ -104,6 +107,7 @@ CASES = {
     ),
     "already_accepted": (SQUARE, "global", "Counting", AnswerKind.INTEGER, "12", None, "train", []),
 }
+REPO_ROOT = Path(__file__).resolve().parents[1]
 IMAGERY_LICENCE = "CC-BY-4.0 (generated test imagery)"
 EDITED_ANSWER = "blue"
 EDITED_BOX = [150.0, 120.0, 420.0, 330.0]
@@ -289,6 +293,68 @@ def test_repush_with_cli_adds_no_tasks(label_studio, pushed):
     assert set(_tasks(label_studio, pushed["report"].project_id)) == set(before)
 
 
+@pytest.fixture
+def fresh_dataset(label_studio, request) -> Path:
+    """A new copy of the test dataset under the local-files root, for pushes to new projects."""
+    dataset = label_studio.files_root / f"fresh-{request.node.name}"
+    _build_dataset(dataset)
+    return dataset
+
+
+def test_cli_push_filter_keeps_default_status(label_studio, fresh_dataset):
+    # Two global questions: "reject" is a candidate, "already_accepted" is not.
+    result = CliRunner().invoke(
+        cli,
+        [
+            "review",
+            "push",
+            str(fresh_dataset),
+            "--url",
+            label_studio.url,
+            "--project",
+            "lrsgro filter test",
+            "--local-files-root",
+            str(label_studio.files_root),
+            "--filter",
+            "level=global",
+            "--json",
+        ],
+        env={"LABEL_STUDIO_API_KEY": label_studio.token},
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{") :])
+
+    assert report["selected"] == 1
+    assert set(_tasks(label_studio, report["project_id"])) == {make_qid("review-test", "reject")}
+
+
+def test_cli_push_prints_progress_once(label_studio, fresh_dataset):
+    command = [
+        sys.executable,
+        "-m",
+        "lrsgro",
+        "review",
+        "push",
+        str(fresh_dataset),
+        "--url",
+        label_studio.url,
+        "--project",
+        "lrsgro progress test",
+        "--local-files-root",
+        str(label_studio.files_root),
+    ]
+    env = {**os.environ, "LABEL_STUDIO_API_KEY": label_studio.token, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "200"}
+
+    # Standard error is a pipe here, as when the output goes to a log file.
+    done = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stderr
+    assert "7 tasks created" in done.stdout
+    bars = [line for line in done.stderr.splitlines() if "rendering review images" in line]
+    assert len(bars) == 1, done.stderr
+    assert "7/7" in bars[0]
+
+
 def test_client_accepts_personal_access_token(label_studio, pushed):
     personal = _api(label_studio, "POST", "/api/token/", {})["token"]
     with LabelStudioClient(label_studio.url, personal) as client:
@@ -312,6 +378,16 @@ def test_pull_unknown_project_is_input_error(label_studio, pushed):
 
 def _annotate(server: LabelStudioServer, task: dict, verdict: str, token: str | None = None, **changes) -> dict:
     """Create an annotation as the labeling UI does: start from the prediction, then change it."""
+    return _api(
+        server,
+        "POST",
+        f"/api/tasks/{task['id']}/annotations/",
+        {"result": _result(task, verdict, **changes), "lead_time": 5.0},
+        token=token,
+    )
+
+
+def _result(task: dict, verdict: str, **changes) -> list[dict]:
     result = [dict(item, value=dict(item["value"])) for item in task["predictions"][0]["result"]]
     for item in result:
         if item["from_name"] == "answer" and "answer" in changes:
@@ -337,9 +413,7 @@ def _annotate(server: LabelStudioServer, task: dict, verdict: str, token: str | 
                 "value": {"text": [changes["reason"]]},
             }
         )
-    return _api(
-        server, "POST", f"/api/tasks/{task['id']}/annotations/", {"result": result, "lead_time": 5.0}, token=token
-    )
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -615,6 +689,37 @@ def test_crash_while_writing_keeps_old_dataset(label_studio, pushed, annotated, 
     assert report.changed == [question.qid]
     assert after[question.qid].review_status == "accepted"
     assert after[pushed["questions"]["twice"].qid].review_status == "rejected"
+
+
+def test_pull_keeps_history_of_changed_verdict(label_studio, pushed, annotated, pulled):
+    dataset = pushed["dataset"]
+    question = pushed["questions"]["accept"]
+    first = annotated["annotations"]["accept"]
+    task = annotated["tasks"][question.qid]
+    changed = _api(
+        label_studio,
+        "PATCH",
+        f"/api/annotations/{first['id']}/",
+        {"result": _result(task, "reject", reason="two objects overlap")},
+    )
+
+    with LabelStudioClient(label_studio.url, label_studio.token) as client:
+        report = pull_verdicts(dataset, client, pushed["report"].project_id)
+        shards = _shard_bytes(dataset)
+        again = pull_verdicts(dataset, client, pushed["report"].project_id)
+    after = {q.qid: q for q in read_questions(dataset)}[question.qid]
+
+    assert changed["updated_at"] != first["updated_at"]
+    assert report.changed == [question.qid]
+    assert [(e.verdict, e.reviewed_at) for e in after.reviews] == [
+        ("accept", first["updated_at"]),
+        ("reject", changed["updated_at"]),
+    ]
+    assert {e.annotation_id for e in after.reviews} == {first["id"]}
+    assert after.reviews[1].reason == "two objects overlap"
+    assert after.review_status == "rejected"
+    assert not again.written
+    assert _shard_bytes(dataset) == shards
 
 
 def test_repush_reports_changed_question(label_studio, pushed, pulled):

@@ -10,8 +10,10 @@ import sys
 import numpy as np
 import pytest
 import rasterio
+from click.testing import CliRunner
 from PIL import Image
 
+from lrsgro.cli import cli
 from lrsgro.dataset import write_questions
 from lrsgro.errors import DatasetError, ImageError, InputError
 from lrsgro.records import Question, ReviewEvent, make_qid
@@ -19,6 +21,7 @@ from lrsgro.review import (
     ImageServing,
     LabelStudioClient,
     parse_filters,
+    parse_review_filters,
     pull_verdicts,
     push_questions,
     select_questions,
@@ -308,6 +311,46 @@ def test_apply_accept_after_edit_restores_proposal():
     assert result.agreement[0].rate == 0.0
 
 
+def test_apply_keeps_history_of_changed_verdict():
+    question = _question()
+    first = parse_export(_export(question, [_annotation(_prediction(question), "accept", at="2026-01-01T00:00:00Z")]), 2)
+    # The same annotation, updated in Label Studio after the first pull.
+    changed = _annotation(_prediction(question), "reject", at="2026-01-03T00:00:00Z")
+    second = parse_export(_export(question, [changed]), 2)
+
+    accepted = apply_verdicts([question], first).questions
+    result = apply_verdicts(accepted, second)
+    again = apply_verdicts(result.questions, second)
+    [after] = result.questions
+
+    assert [e.verdict for e in after.reviews] == ["accept", "reject"]
+    assert [e.annotation_id for e in after.reviews] == [1, 1]
+    assert after.review_status == "rejected"
+    assert result.changed == [question.qid]
+    assert result.disagreements == []
+    assert again.changed == []
+    assert again.questions == result.questions
+
+
+def test_apply_agreement_uses_current_verdicts():
+    question = _question()
+    edited = _with(_prediction(question), "answer", text=["blue"])
+    before = [
+        _annotation(edited, "edit", annotation_id=1, user=1, at="2026-01-01T00:00:00Z"),
+        _annotation(_prediction(question), "accept", annotation_id=2, user=2, at="2026-01-02T00:00:00Z"),
+    ]
+    # Reviewer 1 changes their edit to an accept, so both reviewers now agree.
+    after = [_annotation(_prediction(question), "accept", annotation_id=1, user=1, at="2026-01-03T00:00:00Z"), before[1]]
+
+    disagreeing = apply_verdicts([question], parse_export(_export(question, before), 2))
+    result = apply_verdicts(disagreeing.questions, parse_export(_export(question, after), 2))
+
+    assert len(disagreeing.disagreements) == 1
+    assert [e.verdict for e in result.questions[0].reviews] == ["edit", "accept", "accept"]
+    assert result.disagreements == []
+    assert result.agreement[0].rate == 1.0
+
+
 def test_apply_keeps_newer_verdict_from_other_project():
     question = _question()
     newer = ReviewEvent(
@@ -358,6 +401,40 @@ def test_filters_combine():
     selected = select_questions(questions, parse_filters(["status=candidate", "level=object,region"]))
 
     assert [q.qid for q in selected] == [questions[0].qid]
+
+
+def test_review_filters_keep_default_status():
+    questions = [
+        _question("a"),
+        _question("b", review_status="accepted"),
+        _question("c", review_status="rejected"),
+        _question("d", roi=None),
+    ]
+
+    by_level = select_questions(questions, parse_review_filters(["level=object"]))
+    by_status = select_questions(questions, parse_review_filters(["status=accepted,rejected"]))
+    default = select_questions(questions, parse_review_filters([]))
+
+    assert [q.qid for q in by_level] == [questions[0].qid]
+    assert [q.qid for q in by_status] == [questions[1].qid, questions[2].qid]
+    assert [q.qid for q in default] == [questions[0].qid, questions[3].qid]
+
+
+@pytest.mark.parametrize("command", ["push", "pull", "status"])
+def test_review_help_names_api_key(command):
+    result = CliRunner().invoke(cli, ["review", command, "--help"], terminal_width=200)
+
+    assert result.exit_code == 0, result.output
+    assert "LABEL_STUDIO_API_KEY" in result.output
+
+
+def test_review_push_help_explains_default_status():
+    result = CliRunner().invoke(cli, ["review", "push", "--help"], terminal_width=200)
+
+    text = " ".join(result.output.split())  # help text is wrapped at 100 columns
+
+    assert result.exit_code == 0, result.output
+    assert "status=candidate is added unless one of them filters on status" in text
 
 
 def test_serving_requires_exactly_one_mode(tmp_path):

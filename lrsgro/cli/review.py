@@ -5,21 +5,21 @@ The API key comes only from the ``LABEL_STUDIO_API_KEY`` environment variable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 from rich.table import Table
-from tqdm import tqdm
 
-from lrsgro.cli.common import console
+from lrsgro.cli.common import console, progress_callback
 from lrsgro.review import (
-    DEFAULT_FILTERS,
     ImageServing,
     LabelStudioClient,
     PullReport,
     RenderSettings,
     StatusReport,
-    parse_filters,
+    parse_review_filters,
     pull_verdicts,
     push_questions,
     review_status,
@@ -61,7 +61,8 @@ def review() -> None:
     "filters",
     multiple=True,
     metavar="KEY=VALUE[,VALUE]",
-    help="Push only matching questions; keys: status, level, category, split, provenance, image. Repeat to combine. Default: status=candidate.",
+    help="Push only matching questions; keys: status, level, category, split, provenance, image. Repeat to combine. "
+    "status=candidate is added unless one of them filters on status (status=candidate,accepted pushes accepted questions too).",
 )
 @click.option(
     "--images-url-root",
@@ -117,7 +118,10 @@ def push(
     reviews_per_task: int,
     as_json: bool,
 ) -> None:
-    """Create one review task per selected question of DATASET; repeating it adds no duplicates."""
+    """Create one review task per selected question of DATASET; repeating it adds no duplicates.
+
+    The API key is read from the LABEL_STUDIO_API_KEY environment variable.
+    """
     serving = ImageServing(
         images_dir=images_dir or dataset / "review" / "images",
         local_files_root=None if images_url_root else local_files_root,
@@ -126,22 +130,16 @@ def push(
     settings = RenderSettings(preview_max_side=preview_max_side, crop_max_side=crop_max_side)
     title = project_title or f"lrsgro review: {dataset.resolve().name}"
 
-    bar = tqdm(desc="rendering review images", unit="question", disable=as_json, delay=0.5)
-
-    def advance(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done)
-
-    with LabelStudioClient.from_env(url) as client, bar:
+    with LabelStudioClient.from_env(url) as client, ExitStack() as bars:
         report = push_questions(
             dataset,
             client,
             project_title=title,
-            filters=parse_filters(filters or DEFAULT_FILTERS),
+            filters=parse_review_filters(filters),
             serving=serving,
             settings=settings,
             reviews_per_task=reviews_per_task,
-            progress=advance,
+            progress=None if as_json else _render_progress(bars),
         )
 
     if as_json:
@@ -168,7 +166,10 @@ def push(
 @_PROJECT_ID
 @_JSON
 def pull(dataset: Path, url: str, project_id: int, as_json: bool) -> None:
-    """Apply the project's accept / edit / reject verdicts to DATASET (safe to repeat)."""
+    """Apply the project's accept / edit / reject verdicts to DATASET (safe to repeat).
+
+    The API key is read from the LABEL_STUDIO_API_KEY environment variable.
+    """
     with LabelStudioClient.from_env(url) as client:
         report = pull_verdicts(dataset, client, project_id)
 
@@ -184,7 +185,10 @@ def pull(dataset: Path, url: str, project_id: int, as_json: bool) -> None:
 @_PROJECT_ID
 @_JSON
 def status(dataset: Path, url: str, project_id: int, as_json: bool) -> None:
-    """Show verdicts per type and the answer balance after review; writes nothing."""
+    """Show verdicts per type and the answer balance after review; writes nothing.
+
+    The API key is read from the LABEL_STUDIO_API_KEY environment variable.
+    """
     with LabelStudioClient.from_env(url) as client:
         report = review_status(dataset, client, project_id)
 
@@ -192,6 +196,22 @@ def status(dataset: Path, url: str, project_id: int, as_json: bool) -> None:
         click.echo(report.model_dump_json(indent=2))
         return
     _print_status(report)
+
+
+def _render_progress(bars: ExitStack) -> Callable[[int, int], None]:
+    # One rich bar, started at the first rendered image, so a push with nothing to render
+    # prints no bar. Off a terminal, rich prints the bar once, when it stops.
+    update: Callable[[str, int, int], None] | None = None
+    rendered = 0
+
+    def advance(done: int, total: int) -> None:
+        nonlocal update, rendered
+        if update is None:
+            update = bars.enter_context(progress_callback())
+        rendered += done
+        update("rendering review images", rendered, total)
+
+    return advance
 
 
 def _print_pull(report: PullReport) -> None:

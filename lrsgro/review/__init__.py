@@ -10,7 +10,7 @@ The labeling config is ``annotation/label_studio/review.xml`` and the reviewer g
 """
 
 from lrsgro.review.client import API_KEY_ENV, LabelStudioClient
-from lrsgro.review.filters import DEFAULT_FILTERS, parse_filters, select_questions
+from lrsgro.review.filters import DEFAULT_FILTERS, parse_filters, parse_review_filters, select_questions
 from lrsgro.review.previews import RenderSettings
 from lrsgro.review.pull import PullReport, pull_verdicts
 from lrsgro.review.push import ImageServing, PushReport, push_questions
@@ -26,6 +26,7 @@ __all__ = [
     "RenderSettings",
     "StatusReport",
     "parse_filters",
+    "parse_review_filters",
     "pull_verdicts",
     "push_questions",
     "review_status",

@@ -5,14 +5,17 @@ Rules for each question that has a task in the project:
 - A question without any verdict from the task stays as it is, so a candidate stays a candidate.
 - A question that changed after it was pushed, and has no verdict from this task yet, is left
   alone and reported as stale, because its reviewer saw another proposal.
-- Review events are keyed by (project, task, annotation). An event pulled again replaces its
-  earlier copy. An event whose annotation was deleted in Label Studio is kept. So a verdict once
-  pulled is never lost, and pulling twice changes nothing.
-- The **latest** event of the task (by the annotation's ``updated_at``) sets the answer, ROI,
-  provenance and status. It is applied to the proposal stored in the task. ``accept`` restores
-  the proposal. ``edit`` replaces the answer and/or ROI and sets provenance ``human``.
-  ``reject`` keeps the proposal with status ``rejected``.
-- Earlier events stay in ``reviews``, and disagreements among them are reported.
+- Review events are keyed by (project, task, annotation, the annotation's ``updated_at``). An
+  annotation updated in Label Studio after a pull adds a new event next to the earlier one, so
+  ``reviews`` is the full history. An event pulled again replaces its identical earlier copy.
+  An event whose annotation was deleted in Label Studio is kept. So a verdict once pulled is
+  never lost, and pulling twice changes nothing.
+- The **latest** event of the task (by ``updated_at``) sets the answer, ROI, provenance and
+  status. It is applied to the proposal stored in the task. ``accept`` restores the proposal.
+  ``edit`` replaces the answer and/or ROI and sets provenance ``human``. ``reject`` keeps the
+  proposal with status ``rejected``.
+- Agreement compares the current verdict of each annotation, so a reviewer who changed their
+  own verdict does not disagree with themselves. Disagreements among annotations are reported.
 - A question whose newest event comes from another project keeps its state.
 """
 
@@ -91,9 +94,9 @@ def apply_verdicts(questions: list[Question], parsed: ParsedExport) -> ApplyResu
             result.changed.append(question.qid)
         result.questions.append(updated)
 
-        task_events = _task_events(updated.reviews, parsed.project_id, reviews.task_ids)
-        if len({e.annotation_id for e in task_events}) > 1:
-            agree = len({e.verdict for e in task_events}) == 1
+        current = _current_per_annotation(_task_events(updated.reviews, parsed.project_id, reviews.task_ids))
+        if len(current) > 1:
+            agree = len({e.verdict for e in current}) == 1
             multi[_type_label(question)].append(agree)
             if not agree:
                 result.disagreements.append(
@@ -102,9 +105,9 @@ def apply_verdicts(questions: list[Question], parsed: ParsedExport) -> ApplyResu
                         type=_type_label(question),
                         verdicts=[
                             VerdictByReviewer(reviewer=e.reviewer, verdict=e.verdict, reviewed_at=e.reviewed_at)
-                            for e in task_events
+                            for e in current
                         ],
-                        kept=task_events[-1].verdict,
+                        kept=current[-1].verdict,
                     )
                 )
 
@@ -165,8 +168,14 @@ def _task_events(events: list[ReviewEvent], project_id: int, task_ids: list[int]
     return [e for e in events if e.project_id == project_id and e.task_id in task_id_set]
 
 
-def _key(event: ReviewEvent) -> tuple[int | None, int | None, int | None]:
-    return (event.project_id, event.task_id, event.annotation_id)
+def _current_per_annotation(events: list[ReviewEvent]) -> list[ReviewEvent]:
+    """Return the latest event of each annotation, in the order of ``events`` (oldest first)."""
+    latest = {event.annotation_id: event for event in events}
+    return [event for event in events if latest[event.annotation_id] is event]
+
+
+def _key(event: ReviewEvent) -> tuple[int | None, int | None, int | None, str]:
+    return (event.project_id, event.task_id, event.annotation_id, event.reviewed_at)
 
 
 def _type_label(question: Question) -> str:

@@ -8,6 +8,7 @@ from typing import get_args
 from lrsgro.errors import InputError
 from lrsgro.records import Provenance, Question, ReviewStatus
 
+# Each default applies unless a --filter item uses the same key (see parse_review_filters).
 DEFAULT_FILTERS = ("status=candidate",)
 
 # filter key -> Question attribute
@@ -50,6 +51,19 @@ def parse_filters(items: Sequence[str]) -> dict[str, frozenset[str]]:
             )
         filters[key] = filters[key] & values if key in filters else values
     return filters
+
+
+def parse_review_filters(items: Sequence[str]) -> dict[str, frozenset[str]]:
+    """Parse ``--filter`` items on top of :data:`DEFAULT_FILTERS`.
+
+    A default applies unless an item uses its key: ``level=object`` selects the object-level
+    candidates, and accepted, edited or rejected questions are selected only when a
+    ``status=`` item names them.
+
+    Raises:
+        InputError: as :func:`parse_filters`.
+    """
+    return {**parse_filters(DEFAULT_FILTERS), **parse_filters(items)}
 
 
 def select_questions(questions: Iterable[Question], filters: dict[str, frozenset[str]]) -> list[Question]:
