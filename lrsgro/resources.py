@@ -1,4 +1,4 @@
-"""Locate the data folders (``annotation/``, ``eval/``) in a source tree or an installed wheel."""
+"""Locate the data folders (``annotation/``, ``eval/``) and the cache folder of lrsgro."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 ANNOTATION_ENV = "LRSGRO_ANNOTATION_DIR"
+CACHE_ENV = "LRSGRO_CACHE"
 
 
 def data_dir(name: str) -> Path:
@@ -39,3 +40,17 @@ def annotation_path(*parts: str) -> Path:
 def eval_path(*parts: str) -> Path:
     """Return a path inside the ``eval`` folder."""
     return data_dir("eval").joinpath(*parts)
+
+
+def cache_root() -> Path:
+    """Return the lrsgro cache folder: ``$LRSGRO_CACHE``, else ``$XDG_CACHE_HOME/lrsgro``, else ``~/.cache/lrsgro``.
+
+    Each cache (images, VLM replies, WordNet data, decoded images) is a subfolder of it.
+    """
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured).expanduser()
+
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "lrsgro"

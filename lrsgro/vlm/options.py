@@ -13,7 +13,6 @@ process lists and run logs: the key comes from ``OPENAI_API_KEY`` or ``--vlm-api
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,11 +20,10 @@ from typing import Any, TypeVar
 import click
 
 from lrsgro.errors import InputError
+from lrsgro.resources import cache_root
 from lrsgro.vlm.config import VlmConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-CACHE_ENV = "LRSGRO_CACHE"
 
 OPTION_NAMES = (
     "vlm_endpoint",
@@ -63,7 +61,8 @@ _OPTIONS = (
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
         help="Folder of cached VLM responses (one file per request), so a re-run or a resumed run "
-        "sends only the missing requests. Default: $LRSGRO_CACHE/vlm, else ~/.cache/lrsgro/vlm.",
+        "sends only the missing requests. Default: $LRSGRO_CACHE/vlm, else $XDG_CACHE_HOME/lrsgro/vlm, "
+        "else ~/.cache/lrsgro/vlm.",
     ),
     click.option(
         "--vlm-budget-usd",
@@ -172,9 +171,4 @@ def default_cache_dir() -> Path:
     The cache lives outside the dataset folder so it is never published with the dataset.
     Entries are keyed by request hash, so builds can share it.
     """
-    root = os.environ.get(CACHE_ENV)
-    if root:
-        return Path(root).expanduser() / "vlm"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "lrsgro" / "vlm"
+    return cache_root() / "vlm"
