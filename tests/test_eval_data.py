@@ -116,6 +116,7 @@ def test_release_invalid_box_names_line(tmp_path: Path) -> None:
         load(path)
     assert caught.value.line == 1
     assert "bbox" in str(caught.value)
+    assert "question q1" in str(caught.value)
 
 
 def test_release_hugging_face_folder(tmp_path: Path) -> None:

@@ -168,6 +168,26 @@ class EmbeddedImages:
         return self._sizes[path]
 
 
+def image_roots(data: Path, images: Path | None, folders: Sequence[str], *, search_parent: bool = True) -> list[Path]:
+    """Return the folders that relative image paths of a benchmark are looked up in, in order.
+
+    ``images`` alone when given. Otherwise each of ``folders`` ("" for the folder itself) that
+    exists in the folder of ``data`` and then, with ``search_parent``, in its parent.
+    """
+    if images is not None:
+        return [images]
+
+    base = data if data.is_dir() else data.parent
+    anchors = (base, base.parent) if search_parent else (base,)
+    roots = []
+    for anchor in anchors:
+        for name in folders:
+            folder = anchor / name if name else anchor
+            if folder.is_dir() and folder not in roots:
+                roots.append(folder)
+    return roots
+
+
 def note_missing_image(result: BenchmarkData, store: EmbeddedImages, qid: str, field: str, fix: str) -> None:
     """Count a question whose image file was not found in the ``image-missing`` note.
 

@@ -5,19 +5,22 @@ up to 4 GB when the images are embedded as base64. LRS-VQA and VLMEvalKit's XLRS
 JSON Lines, lmms-eval copies on the Hugging Face Hub use Parquet shards, and folders written
 by ``datasets.Dataset.save_to_disk`` hold Arrow files. :func:`iter_records` reads all of them
 one record at a time, so a multi-gigabyte file is never in memory whole, and it returns the
-file and line or row of each record for error messages.
+file and line or row of each record for error messages. The checks that adapters run on a
+record's fields (required fields, boxes) raise errors that name that file and line.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from lrsgro.benchmarks.base import Box
 from lrsgro.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -88,6 +91,12 @@ def record_files(data: Path, benchmark: str, patterns: Sequence[str]) -> list[Pa
     return files
 
 
+def source_records(data: Path, benchmark: str, patterns: Sequence[str]) -> Iterator[SourceRecord]:
+    """Yield every record of the question files :func:`record_files` finds, file by file."""
+    for path in record_files(data, benchmark, patterns):
+        yield from iter_records(path)
+
+
 def matches_pattern(path: Path, pattern: str) -> bool:
     """Tell whether ``path`` matches a file-name pattern, case-insensitively.
 
@@ -119,6 +128,45 @@ def iter_records(path: Path) -> Iterator[SourceRecord]:
         yield from _json_lines(path)
     else:
         yield from _json_values(path)
+
+
+def require_fields(record: Mapping[str, Any], fields: Sequence[str], path: Path, line: int, fix: str) -> None:
+    """Check that ``record`` has a non-null value for each of ``fields``.
+
+    Raises:
+        InputError: naming every missing field, the file and line, and ``fix``.
+    """
+    missing = [field for field in fields if record.get(field) is None]
+    if missing:
+        raise InputError(f"record lacks {', '.join(missing)}", path=path, line=line, fix=fix)
+
+
+def record_box(value: Any, field: str, qid: str, path: Path, line: int) -> Box | None:
+    """Return a record's (x0, y0, x1, y1) box field as floats, or None when it is null or ``[]``.
+
+    Raises:
+        InputError: the value is not four numbers, or x1 < x0 or y1 < y0.
+    """
+    if value is None or value == []:
+        return None
+    if not isinstance(value, list | tuple) or len(value) != 4:
+        raise InputError(f"question {qid}: {field} {value!r} must be [] or four numbers [x0, y0, x1, y1]", path=path, line=line)
+    try:
+        x0, y0, x1, y1 = (float(number) for number in value)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"question {qid}: {field} {value!r} contains a value that is not a number", path=path, line=line) from error
+    if x1 < x0 or y1 < y0:
+        raise InputError(f"question {qid}: {field} {value!r} has x1 < x0 or y1 < y0", path=path, line=line)
+    return x0, y0, x1, y1
+
+
+@contextmanager
+def locate_errors(qid: str, path: Path, line: int) -> Iterator[None]:
+    """Re-raise an InputError of the block with the question id, the file and the line of its record."""
+    try:
+        yield
+    except InputError as error:
+        raise InputError(f"question {qid}: {error.reason}", path=path, line=line, fix=error.fix) from error
 
 
 def _parquet_records(path: Path) -> Iterator[SourceRecord]:

@@ -151,6 +151,20 @@ class BenchmarkData:
             self.notes[code] = DataNote(code, message)
         return self.notes[code]
 
+    def add_samples(self, samples: Iterable[EvalSample]) -> None:
+        """Append ``samples`` in order, keeping the first sample of each id.
+
+        A later sample with an id already present is left out and counted in the
+        ``duplicate-id`` note.
+        """
+        seen = {sample.id for sample in self.samples}
+        for sample in samples:
+            if sample.id in seen:
+                self.note("duplicate-id", "repeated question ids; the first record kept").add(sample.id)
+                continue
+            seen.add(sample.id)
+            self.samples.append(sample)
+
 
 @dataclass(frozen=True)
 class BenchmarkOption:
@@ -167,6 +181,13 @@ class BenchmarkOption:
     help: str
     choices: tuple[str, ...] = ()
     default: str = ""
+
+
+def wanted_splits(splits: Sequence[str] | None) -> set[str] | None:
+    """Return the split names to keep, stripped and lower-cased, or None (every split) when ``splits`` is None."""
+    if splits is None:
+        return None
+    return {split.strip().lower() for split in splits}
 
 
 def fingerprint(samples: Iterable[EvalSample]) -> str:

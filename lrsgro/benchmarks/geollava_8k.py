@@ -44,14 +44,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from lrsgro.benchmarks._choice import option_texts, published_reply, reference_letters, robust_choice
-from lrsgro.benchmarks._embedded import EmbeddedImages, note_missing_image
-from lrsgro.benchmarks._records import HUB_PARQUET_SHARDS, SAVED_ARROW_SHARDS, SourceRecord, iter_records, record_files
-from lrsgro.benchmarks.base import Benchmark, BenchmarkData, BenchmarkOption, EvalSample
+from lrsgro.benchmarks._embedded import EmbeddedImages, image_roots, note_missing_image
+from lrsgro.benchmarks._records import HUB_PARQUET_SHARDS, SAVED_ARROW_SHARDS, SourceRecord, locate_errors, source_records
+from lrsgro.benchmarks.base import Benchmark, BenchmarkData, BenchmarkOption, EvalSample, wanted_splits
 from lrsgro.errors import InputError
 from lrsgro.scoring.choice import extract_choice
 from lrsgro.scoring.official import score_xlrs_official
@@ -125,24 +125,12 @@ class GeoLLaVA8K(Benchmark):
 
     def load(self, data: Path, splits: Sequence[str] | None = None, images: Path | None = None) -> BenchmarkData:
         data = Path(data)
-        wanted = {split.strip().lower() for split in splits} if splits is not None else None
-        subset = self.setting("subset")
         result = BenchmarkData(BENCHMARK_NAME, data, [])
-        store = EmbeddedImages(_image_roots(data, images))
+        store = EmbeddedImages(image_roots(data, images, IMAGE_FOLDERS))
 
-        seen: set[str] = set()
-        for source in (item for path in record_files(data, BENCHMARK_NAME, DATA_FILES) for item in iter_records(path)):
-            for sample in _samples(source, store, result):
-                if wanted is not None and sample.split not in wanted:
-                    continue
-                if subset != ALL_SUBSETS and sample.level != SUBSETS[subset]:
-                    result.note("subset-left-out", f"questions outside subset {SUBSETS[subset]} left out").add(sample.id)
-                    continue
-                if sample.id in seen:
-                    result.note("duplicate-id", "repeated question ids; the first record kept").add(sample.id)
-                    continue
-                seen.add(sample.id)
-                result.samples.append(sample)
+        records = source_records(data, BENCHMARK_NAME, DATA_FILES)
+        samples = (sample for source in records for sample in _samples(source, store, result))
+        result.add_samples(_selected(samples, wanted_splits(splits), self.setting("subset"), result))
         return result
 
     def score(self, rule: str, answer: str | None, reference: Mapping[str, Any], output: str | None = None) -> Score:
@@ -162,6 +150,19 @@ class GeoLLaVA8K(Benchmark):
         raise ValueError(f"unknown scoring rule {rule!r}; {self.name} has {', '.join(self.rules)}")
 
 
+def _selected(
+    samples: Iterable[EvalSample], wanted: set[str] | None, subset: str, result: BenchmarkData
+) -> Iterator[EvalSample]:
+    """Yield the samples of the wanted splits and subset, noting those outside the subset."""
+    for sample in samples:
+        if wanted is not None and sample.split not in wanted:
+            continue
+        if subset != ALL_SUBSETS and sample.level != SUBSETS[subset]:
+            result.note("subset-left-out", f"questions outside subset {SUBSETS[subset]} left out").add(sample.id)
+            continue
+        yield sample
+
+
 def _samples(source: SourceRecord, store: EmbeddedImages, result: BenchmarkData) -> list[EvalSample]:
     """Return the questions of one record: one per human/gpt pair, or the flat record's one."""
     record, path, line = source.record, source.path, source.line
@@ -171,11 +172,9 @@ def _samples(source: SourceRecord, store: EmbeddedImages, result: BenchmarkData)
     base_id = str(base_id)
 
     pairs = _question_answer_pairs(record, path, line)
-    try:
+    with locate_errors(base_id, path, line):
         files = store.files(record.get("image", record.get("images")))
         size = store.size(files[0]) if files else None
-    except InputError as error:
-        raise InputError(f"question {base_id}: {error.reason}", path=path, line=line, fix=error.fix) from error
     if not files:
         note_missing_image(result, store, base_id, "image", IMAGE_FIX)
 
@@ -296,19 +295,6 @@ def _subset(record: dict[str, Any], qid: str, size: tuple[int, int] | None, path
         return SUBSETS["superrs"] if max(size) >= SUPERRS_MIN_SIDE else SUBSETS["highrs"]
     result.note("subset-unknown", "records naming no subset and without an image, put in HighRS-VQA").add(qid)
     return SUBSETS["highrs"]
-
-
-def _image_roots(data: Path, images: Path | None) -> list[Path]:
-    if images is not None:
-        return [images]
-    base = data if data.is_dir() else data.parent
-    roots = []
-    for anchor in (base, base.parent):
-        for name in IMAGE_FOLDERS:
-            folder = anchor / name if name else anchor
-            if folder.is_dir() and folder not in roots:
-                roots.append(folder)
-    return roots
 
 
 BENCHMARK = GeoLLaVA8K()

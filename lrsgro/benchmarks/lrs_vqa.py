@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from lrsgro.benchmarks._choice import published_reply
-from lrsgro.benchmarks._embedded import EmbeddedImages, note_missing_image
-from lrsgro.benchmarks._records import SourceRecord, iter_records, record_files
-from lrsgro.benchmarks.base import Benchmark, BenchmarkData, EvalSample
+from lrsgro.benchmarks._embedded import EmbeddedImages, image_roots, note_missing_image
+from lrsgro.benchmarks._records import SourceRecord, locate_errors, record_box, require_fields, source_records
+from lrsgro.benchmarks.base import Benchmark, BenchmarkData, EvalSample, wanted_splits
 from lrsgro.errors import InputError
 from lrsgro.imagery.frames import clamp_box, is_empty
 from lrsgro.scoring.official import score_lrs_vqa_official
@@ -80,20 +80,14 @@ class LrsVqa(Benchmark):
 
     def load(self, data: Path, splits: Sequence[str] | None = None, images: Path | None = None) -> BenchmarkData:
         data = Path(data)
-        wanted = {split.strip().lower() for split in splits} if splits is not None else None
+        wanted = wanted_splits(splits)
         result = BenchmarkData(BENCHMARK_NAME, data, [])
         if wanted is not None and SPLIT not in wanted:
             return result
 
-        store = EmbeddedImages(_image_roots(data, images))
-        seen: set[str] = set()
-        for source in (item for path in record_files(data, BENCHMARK_NAME, DATA_FILES) for item in iter_records(path)):
-            sample = _sample(source, store, result)
-            if sample.id in seen:
-                result.note("duplicate-id", "repeated question ids; the first record kept").add(sample.id)
-                continue
-            seen.add(sample.id)
-            result.samples.append(sample)
+        store = EmbeddedImages(image_roots(data, images, IMAGE_FOLDERS))
+        records = source_records(data, BENCHMARK_NAME, DATA_FILES)
+        result.add_samples(_sample(source, store, result) for source in records)
         return result
 
     def score(self, rule: str, answer: str | None, reference: Mapping[str, Any], output: str | None = None) -> Score:
@@ -113,25 +107,16 @@ def source_dataset(question_id: str) -> str:
 
 def _sample(source: SourceRecord, store: EmbeddedImages, result: BenchmarkData) -> EvalSample:
     record, path, line = source.record, source.path, source.line
-    missing = [field for field in REQUIRED if record.get(field) is None]
-    if missing:
-        raise InputError(
-            f"record lacks {', '.join(missing)}",
-            path=path,
-            line=line,
-            fix=f"LRS-VQA records need {', '.join(REQUIRED)}",
-        )
+    require_fields(record, REQUIRED, path, line, fix=f"LRS-VQA records need {', '.join(REQUIRED)}")
 
     qid = str(record["question_id"])
     answer = str(record["ground_truth"])
     if not answer.strip():
         raise InputError(f"question {qid} has an empty ground_truth", path=path, line=line)
 
-    try:
+    with locate_errors(qid, path, line):
         files = store.files(record["image"])
         size = store.size(files[0]) if files else None
-    except InputError as error:
-        raise InputError(f"question {qid}: {error.reason}", path=path, line=line, fix=error.fix) from error
     if not files:
         note_missing_image(result, store, qid, "image", IMAGE_FIX)
     size = _checked_size(record.get("image_size"), size, qid, path, line, result)
@@ -178,39 +163,17 @@ def _checked_size(
 def _roi(
     hbox: Any, size: tuple[int, int] | None, qid: str, path: Path, line: int, result: BenchmarkData
 ) -> tuple[float, float, float, float] | None:
-    if hbox is None or hbox == []:
-        return None
-    if not isinstance(hbox, list | tuple) or len(hbox) != 4:
-        raise InputError(f"question {qid}: hbox {hbox!r} must be [x0, y0, x1, y1]", path=path, line=line)
-    try:
-        box = tuple(float(value) for value in hbox)
-    except (TypeError, ValueError) as error:
-        raise InputError(f"question {qid}: hbox {hbox!r} contains a value that is not a number", path=path, line=line) from error
-    if box[2] < box[0] or box[3] < box[1]:
-        raise InputError(f"question {qid}: hbox {hbox!r} has x1 < x0 or y1 < y0", path=path, line=line)
-    if size is None:
-        return box  # type: ignore[return-value]
+    box = record_box(hbox, "hbox", qid, path, line)
+    if box is None or size is None:
+        return box
 
-    clipped = clamp_box(box, size)  # type: ignore[arg-type]
+    clipped = clamp_box(box, size)
     if clipped != box:
         result.note("box-clipped", "hbox reaching past the image edge clipped to the image").add(qid)
     if is_empty(clipped):
         result.note("box-outside", "hbox outside the image dropped").add(qid)
         return None
     return clipped
-
-
-def _image_roots(data: Path, images: Path | None) -> list[Path]:
-    if images is not None:
-        return [images]
-    base = data if data.is_dir() else data.parent
-    roots = []
-    for anchor in (base, base.parent):
-        for name in IMAGE_FOLDERS:
-            folder = anchor / name if name else anchor
-            if folder.is_dir() and folder not in roots:
-                roots.append(folder)
-    return roots
 
 
 BENCHMARK = LrsVqa()

@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import Any
 
 from lrsgro.benchmarks._choice import LETTERS, option_texts, published_reply, reference_letters, robust_choice
-from lrsgro.benchmarks._embedded import EmbeddedImages, note_missing_image
-from lrsgro.benchmarks._records import HUB_PARQUET_SHARDS, SAVED_ARROW_SHARDS, SourceRecord, iter_records, record_files
-from lrsgro.benchmarks.base import Benchmark, BenchmarkData, EvalSample
+from lrsgro.benchmarks._embedded import EmbeddedImages, image_roots, note_missing_image
+from lrsgro.benchmarks._records import HUB_PARQUET_SHARDS, SAVED_ARROW_SHARDS, SourceRecord, locate_errors, source_records
+from lrsgro.benchmarks.base import Benchmark, BenchmarkData, EvalSample, wanted_splits
 from lrsgro.errors import InputError
 from lrsgro.scoring.official import score_mme_realworld_official
 from lrsgro.scoring.types import Score
@@ -95,22 +95,14 @@ class MMERealWorldRS(Benchmark):
 
     def load(self, data: Path, splits: Sequence[str] | None = None, images: Path | None = None) -> BenchmarkData:
         data = Path(data)
-        wanted = {split.strip().lower() for split in splits} if splits is not None else None
+        wanted = wanted_splits(splits)
         result = BenchmarkData(BENCHMARK_NAME, data, [])
         if wanted is not None and SPLIT not in wanted:
             return result
 
-        store = EmbeddedImages(_image_roots(data, images))
-        seen: set[str] = set()
-        for source in (item for path in record_files(data, BENCHMARK_NAME, DATA_FILES) for item in iter_records(path)):
-            sample = _sample(source, store, result)
-            if sample is None:
-                continue
-            if sample.id in seen:
-                result.note("duplicate-id", "repeated question ids; the first record kept").add(sample.id)
-                continue
-            seen.add(sample.id)
-            result.samples.append(sample)
+        store = EmbeddedImages(image_roots(data, images, IMAGE_FOLDERS))
+        samples = (_sample(source, store, result) for source in source_records(data, BENCHMARK_NAME, DATA_FILES))
+        result.add_samples(sample for sample in samples if sample is not None)
 
         if store.decoded:
             logger.info("wrote %d embedded images to %s", store.decoded, store.cache_dir)
@@ -153,13 +145,11 @@ def _sample(source: SourceRecord, store: EmbeddedImages, result: BenchmarkData) 
     qid = str(qid)
     if subtask is None:
         result.note("subtask-missing", "records without a subtask field were kept as remote sensing").add(qid)
-    try:
+    with locate_errors(qid, path, line):
         options = option_texts(raw_options)
         answer = reference_letters(raw_answer, options)
         files = store.files(_first(record, IMAGE_FIELDS))
         size = store.size(files[0]) if files else None
-    except InputError as error:
-        raise InputError(f"question {qid}: {error.reason}", path=path, line=line, fix=error.fix) from error
     if len(answer) != 1:
         raise InputError(f"question {qid}: answer {raw_answer!r} names several options", path=path, line=line)
     if not files:
@@ -204,19 +194,6 @@ def _level(task: str | None, qid: str, result: BenchmarkData) -> str:
                 return name
     result.note("task-derived", f"records without a Perception/Reasoning task were put in {DEFAULT_TASK}").add(qid)
     return DEFAULT_TASK
-
-
-def _image_roots(data: Path, images: Path | None) -> list[Path]:
-    if images is not None:
-        return [images]
-    base = data if data.is_dir() else data.parent
-    roots = []
-    for anchor in (base, base.parent):
-        for name in IMAGE_FOLDERS:
-            folder = anchor / name if name else anchor
-            if folder.is_dir() and folder not in roots:
-                roots.append(folder)
-    return roots
 
 
 def _first(record: dict[str, Any], fields: Sequence[str]) -> Any:

@@ -49,10 +49,16 @@ from pathlib import Path
 from typing import Any
 
 from lrsgro.benchmarks._choice import option_texts, published_reply, reference_letters, robust_choice
-from lrsgro.benchmarks._embedded import EmbeddedImages, note_missing_image
-from lrsgro.benchmarks._records import HUB_PARQUET_SHARDS, SAVED_ARROW_SHARDS, SourceRecord, iter_records, record_files
-from lrsgro.benchmarks.base import Benchmark, BenchmarkData, EvalSample
-from lrsgro.errors import InputError
+from lrsgro.benchmarks._embedded import EmbeddedImages, image_roots, note_missing_image
+from lrsgro.benchmarks._records import (
+    HUB_PARQUET_SHARDS,
+    SAVED_ARROW_SHARDS,
+    SourceRecord,
+    locate_errors,
+    require_fields,
+    source_records,
+)
+from lrsgro.benchmarks.base import Benchmark, BenchmarkData, EvalSample, wanted_splits
 from lrsgro.scoring.official import score_xlrs_official
 from lrsgro.scoring.types import Score
 
@@ -104,20 +110,14 @@ class XLRSBenchLite(Benchmark):
 
     def load(self, data: Path, splits: Sequence[str] | None = None, images: Path | None = None) -> BenchmarkData:
         data = Path(data)
-        wanted = {split.strip().lower() for split in splits} if splits is not None else None
+        wanted = wanted_splits(splits)
         result = BenchmarkData(BENCHMARK_NAME, data, [])
         if wanted is not None and SPLIT not in wanted:
             return result
 
-        store = EmbeddedImages(_image_roots(data, images))
-        seen: set[str] = set()
-        for source in (item for path in record_files(data, BENCHMARK_NAME, DATA_FILES) for item in iter_records(path)):
-            sample = _sample(source, store, result)
-            if sample.id in seen:
-                result.note("duplicate-id", "repeated question ids; the first record kept").add(sample.id)
-                continue
-            seen.add(sample.id)
-            result.samples.append(sample)
+        store = EmbeddedImages(image_roots(data, images, IMAGE_FOLDERS, search_parent=False))
+        records = source_records(data, BENCHMARK_NAME, DATA_FILES)
+        result.add_samples(_sample(source, store, result) for source in records)
 
         if store.decoded:
             logger.info("wrote %d embedded images to %s", store.decoded, store.cache_dir)
@@ -140,27 +140,24 @@ def is_multiple_answer(reference: Mapping[str, Any]) -> bool:
 
 def _sample(source: SourceRecord, store: EmbeddedImages, result: BenchmarkData) -> EvalSample:
     record, path, line = source.record, source.path, source.line
-    missing = [field for field in ("question", "multi-choice options", "answer", "category") if record.get(field) is None]
-    if missing:
-        raise InputError(
-            f"record lacks {', '.join(missing)}",
-            path=path,
-            line=line,
-            fix="XLRS-Bench records need index, question, multi-choice options, answer, category and image",
-        )
+    require_fields(
+        record,
+        ("question", "multi-choice options", "answer", "category"),
+        path,
+        line,
+        fix="XLRS-Bench records need index, question, multi-choice options, answer, category and image",
+    )
 
     qid = str(record.get("index", record.get("question_id", f"{path.stem}-{line}")))
     group, subtask = _group_and_subtask(record)
     if f"{group}/{subtask}" not in SUBTASKS:
         result.note("subtask-unknown", "sub-tasks outside the 13 that lmms-eval lists were kept as written").add(qid)
 
-    try:
+    with locate_errors(qid, path, line):
         options = option_texts(record["multi-choice options"])
         answer = reference_letters(record["answer"], options)
         files = store.files(record.get("image") if record.get("image") is not None else record.get("image_path"))
         size = store.size(files[0]) if files else None
-    except InputError as error:
-        raise InputError(f"question {qid}: {error.reason}", path=path, line=line, fix=error.fix) from error
 
     if not files:
         note_missing_image(result, store, qid, "image", IMAGE_FIX)
@@ -195,13 +192,6 @@ def _group_and_subtask(record: dict[str, Any]) -> tuple[str, str]:
     if not l2 or l2.lower() == PLACEHOLDER_L2:
         return category, category
     return category, l2
-
-
-def _image_roots(data: Path, images: Path | None) -> list[Path]:
-    if images is not None:
-        return [images]
-    base = data if data.is_dir() else data.parent
-    return [base / name if name else base for name in IMAGE_FOLDERS if (base / name).is_dir()]
 
 
 BENCHMARK = XLRSBenchLite()

@@ -37,11 +37,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from lrsgro.benchmarks.base import BenchmarkData, EvalSample
+from lrsgro.benchmarks._embedded import EmbeddedImages, image_roots
+from lrsgro.benchmarks._records import record_box, require_fields
+from lrsgro.benchmarks.base import BenchmarkData, EvalSample, wanted_splits
 from lrsgro.dataset import DATA_DIR, IMAGE_INDEX, read_questions
-from lrsgro.errors import ImageError, InputError
+from lrsgro.errors import InputError
 from lrsgro.imagery.frames import LRSGRO_FRAME_SIDE, clamp_box, from_frame, is_empty
-from lrsgro.imagery.info import open_image
 from lrsgro.imagery.paths import resolve_image_path
 from lrsgro.taxonomy import LEVELS, QUESTION_TYPES, find_type
 
@@ -80,15 +81,14 @@ def load_lrs_gro(
     if not data.exists():
         raise InputError("benchmark data not found", path=data, fix="pass --data with a dataset folder or JSONL file")
 
-    wanted = {name.strip().lower() for name in splits} if splits is not None else None
+    wanted = wanted_splits(splits)
     if data.is_dir() and (data / IMAGE_INDEX).is_file() and any((data / DATA_DIR).glob("*.parquet")):
         return _load_built(data, wanted)
 
     result = BenchmarkData(BENCHMARK_NAME, data, [])
-    roots = _image_roots(data, images)
-    sizes = _ImageSizes()
+    store = EmbeddedImages(_image_roots(data, images))
     for split_hint, source, line, record in _release_records(data):
-        sample = _release_sample(record, split_hint, source, line, roots, sizes, result, wanted)
+        sample = _release_sample(record, split_hint, source, line, store, result, wanted)
         if sample is not None:
             result.samples.append(sample)
 
@@ -126,18 +126,6 @@ def question_key(question: str) -> str:
     """Return the comparison form of a question: case-folded, single spaces, no end punctuation."""
     text = _SPACES.sub(" ", question.strip().casefold())
     return text.rstrip(" ?.!")
-
-
-class _ImageSizes:
-    """Image sizes read from headers, once per file."""
-
-    def __init__(self) -> None:
-        self._sizes: dict[Path, tuple[int, int]] = {}
-
-    def get(self, path: Path) -> tuple[int, int]:
-        if path not in self._sizes:
-            self._sizes[path] = open_image(path).size
-        return self._sizes[path]
 
 
 def _load_built(folder: Path, wanted: set[str] | None) -> BenchmarkData:
@@ -277,22 +265,14 @@ def _release_sample(
     split_hint: str | None,
     source: Path,
     line: int,
-    roots: list[Path],
-    sizes: _ImageSizes,
+    store: EmbeddedImages,
     result: BenchmarkData,
     wanted: set[str] | None,
 ) -> EvalSample | None:
     """Return the sample of one release record, or None when it is left out (noted)."""
     if not isinstance(record, dict):
         raise InputError("a question record must be a JSON object", path=source, line=line)
-    missing = [key for key in RELEASE_REQUIRED if record.get(key) is None]
-    if missing:
-        raise InputError(
-            f"record lacks {', '.join(missing)}",
-            path=source,
-            line=line,
-            fix=f"each LRS-GRO record needs {', '.join(RELEASE_REQUIRED)}",
-        )
+    require_fields(record, RELEASE_REQUIRED, source, line, fix=f"each LRS-GRO record needs {', '.join(RELEASE_REQUIRED)}")
 
     qid = str(record["question_id"])
     if wanted is not None and _split_name(record, split_hint) not in wanted:
@@ -308,7 +288,8 @@ def _release_sample(
         result.note("question-whitespace", "surrounding whitespace or newlines removed from questions").add(qid)
         question = question.strip()
 
-    box_1024 = _record_box(record.get("bbox"), source, line)
+    bbox = record.get("bbox")
+    box_1024 = None if bbox == "" else record_box(bbox, "bbox", qid, source, line)
     level = _record_level(record, box_1024, qid, result)
     raw_category = str(record["category"])
     category, known = normalise_category(level, raw_category)
@@ -321,13 +302,13 @@ def _release_sample(
         ).add(qid)
 
     image_name = str(record["image_name"])
-    image = _find_release_image(image_name, roots)
+    image = store.find(image_name)
     image_size: tuple[int, int] | None = None
     roi = None
     if image is None:
         result.note("image-missing", "image file not found; protocols that show images cannot run").add(qid)
     else:
-        image_size = sizes.get(image)
+        image_size = store.size(image)
         if box_1024 is not None:
             roi = _full_resolution_box(box_1024, image_size, qid, result)
 
@@ -389,22 +370,6 @@ def _record_answer(raw: str, qid: str, result: BenchmarkData) -> str:
     return normalise_answer(raw)
 
 
-def _record_box(value: Any, source: Path, line: int) -> tuple[float, float, float, float] | None:
-    if value is None or value == [] or value == "":
-        return None
-    if not isinstance(value, list | tuple) or len(value) != 4:
-        raise InputError(
-            f"bbox {value!r} must be [] or four numbers [x0, y0, x1, y1]", path=source, line=line
-        )
-    try:
-        x0, y0, x1, y1 = (float(v) for v in value)
-    except (TypeError, ValueError) as error:
-        raise InputError(f"bbox {value!r} contains a value that is not a number", path=source, line=line) from error
-    if x1 < x0 or y1 < y0:
-        raise InputError(f"bbox {value!r} has x1 < x0 or y1 < y0", path=source, line=line)
-    return x0, y0, x1, y1
-
-
 def _record_level(
     record: dict[str, Any], box: tuple[float, float, float, float] | None, qid: str, result: BenchmarkData
 ) -> str:
@@ -439,31 +404,9 @@ def _full_resolution_box(
 
 
 def _image_roots(data: Path, images: Path | None) -> list[Path]:
-    if images is not None:
-        if not images.is_dir():
-            raise InputError("image folder not found", path=images, fix="pass --images with the folder of release images")
-        return [images]
-
-    base = data if data.is_dir() else data.parent
-    roots = []
-    for anchor in (base, base.parent):
-        for name in IMAGE_FOLDERS:
-            folder = anchor / name if name else anchor
-            if folder.is_dir() and folder not in roots:
-                roots.append(folder)
-    return roots
-
-
-def _find_release_image(name: str, roots: list[Path]) -> Path | None:
-    for candidate in (name, Path(name).name):
-        for root in roots:
-            try:
-                path = resolve_image_path(root, candidate, must_exist=False)
-            except ImageError:
-                continue
-            if path.is_file():
-                return path
-    return None
+    if images is not None and not images.is_dir():
+        raise InputError("image folder not found", path=images, fix="pass --images with the folder of release images")
+    return image_roots(data, images, IMAGE_FOLDERS)
 
 
 def _strip_periods(text: str) -> str:
