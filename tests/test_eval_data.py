@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,30 @@ def test_release_parquet_files_named_by_split(tmp_path: Path) -> None:
     assert data.splits == ["test"]
     assert sorted(by_id(data)) == ["p1", "p2"]
     assert by_id(data)["p2"].roi is not None
+
+
+def test_release_json_array_read(tmp_path: Path) -> None:
+    write_geotiff(tmp_path / "image" / "0001.tif")
+    records = [
+        rl_record("j1", "0001.tif", "Counting", "How many ships are there?", "4", "global", None, split="test"),
+        rl_record("j2", "0001.tif", "Season", "Which season is it?", "Winter.", "global", None, split="test"),
+    ]
+    path = tmp_path / "lrs_gro.json"
+    path.write_text(json.dumps(records, indent=1), encoding="utf-8")
+
+    data = load(path)
+
+    assert [sample.id for sample in data.samples] == ["j1", "j2"]
+    assert data.samples[1].answer == "Winter"
+    assert data.samples[0].image == tmp_path / "image" / "0001.tif"
+
+
+def test_release_non_object_record_names_line(tmp_path: Path) -> None:
+    record = rl_record("q1", "a.tif", "Counting", "How many?", "2", "global", None)
+    path = write_jsonl(tmp_path / "bad.jsonl", [record])
+    path.write_text(path.read_text(encoding="utf-8") + '["q2", "a.tif"]\n', encoding="utf-8")
+
+    with pytest.raises(InputError, match="not an object") as caught:
+        load(path)
+
+    assert caught.value.line == 2

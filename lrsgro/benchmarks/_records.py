@@ -125,9 +125,26 @@ def iter_records(path: Path) -> Iterator[SourceRecord]:
     elif suffix == ".arrow":
         yield from _arrow_records(path)
     elif suffix == ".jsonl":
-        yield from _json_lines(path)
+        yield from json_lines(path)
     else:
         yield from _json_values(path)
+
+
+def json_lines(path: Path) -> Iterator[SourceRecord]:
+    """Yield the object on each non-blank line of a JSON Lines file, whatever its name.
+
+    Raises:
+        InputError: a line is not valid JSON or not an object.
+    """
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise InputError(f"invalid JSON line: {error.msg}", path=path, line=number, fix="repair or remove the line") from error
+            yield SourceRecord(path, number, _as_object(record, path, number))
 
 
 def require_fields(record: Mapping[str, Any], fields: Sequence[str], path: Path, line: int, fix: str) -> None:
@@ -206,18 +223,6 @@ def _arrow_records(path: Path) -> Iterator[SourceRecord]:
                         yield SourceRecord(path, number, row)
     except (pa.ArrowException, OSError) as error:
         raise InputError(f"cannot read the Arrow file: {error}", path=path) from error
-
-
-def _json_lines(path: Path) -> Iterator[SourceRecord]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(f"invalid JSON line: {error.msg}", path=path, line=number, fix="repair or remove the line") from error
-            yield SourceRecord(path, number, _as_object(record, path, number))
 
 
 def _json_values(path: Path) -> Iterator[SourceRecord]:

@@ -30,7 +30,6 @@ header. The release's known noise is normalised and every change is counted in a
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from lrsgro.benchmarks._embedded import EmbeddedImages, image_roots
-from lrsgro.benchmarks._records import record_box, require_fields
+from lrsgro.benchmarks._records import iter_records, record_box, require_fields
 from lrsgro.benchmarks.base import BenchmarkData, EvalSample, wanted_splits
 from lrsgro.dataset import DATA_DIR, IMAGE_INDEX, read_questions
 from lrsgro.errors import InputError
@@ -201,35 +200,8 @@ def _release_records(data: Path) -> Iterator[tuple[str | None, Path, int, dict[s
 
 
 def _file_records(path: Path, split_hint: str | None) -> Iterator[tuple[str | None, Path, int, dict[str, Any]]]:
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        for number, row in enumerate(pq.read_table(path).to_pylist(), start=1):
-            yield split_hint, path, number, row
-        return
-
-    with path.open(encoding="utf-8-sig") as handle:
-        if path.suffix == ".json":
-            try:
-                records = json.load(handle)
-            except json.JSONDecodeError as error:
-                raise InputError(f"invalid JSON: {error.msg}", path=path, line=error.lineno) from error
-            if not isinstance(records, list):
-                raise InputError("a JSON question file must hold a list of records", path=path)
-            for number, record in enumerate(records, start=1):
-                yield split_hint, path, number, record
-            return
-
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(
-                    f"invalid JSON line: {error.msg}", path=path, line=number, fix="repair or remove the line"
-                ) from error
-            yield split_hint, path, number, record
+    for source in iter_records(path):
+        yield split_hint, source.path, source.line, source.record
 
 
 def _saved_records(folder: Path) -> Iterator[tuple[str | None, Path, int, dict[str, Any]]]:
@@ -270,8 +242,6 @@ def _release_sample(
     wanted: set[str] | None,
 ) -> EvalSample | None:
     """Return the sample of one release record, or None when it is left out (noted)."""
-    if not isinstance(record, dict):
-        raise InputError("a question record must be a JSON object", path=source, line=line)
     require_fields(record, RELEASE_REQUIRED, source, line, fix=f"each LRS-GRO record needs {', '.join(RELEASE_REQUIRED)}")
 
     qid = str(record["question_id"])

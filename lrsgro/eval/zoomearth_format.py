@@ -17,11 +17,11 @@ starts with ``Error:`` is the authors' record of a failed request and becomes an
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from lrsgro.benchmarks._records import json_lines
 from lrsgro.errors import InputError
 from lrsgro.eval.lrs_gro_data import OTHER_SUFFIX, normalise_answer, normalise_category
 from lrsgro.eval.runlog import PredictionRecord
@@ -41,7 +41,8 @@ def read_zoomearth_results(path: Path, view_side: int = DEFAULT_VIEW_SIDE) -> li
         InputError: a line is not JSON or lacks a required field.
     """
     records: list[PredictionRecord] = []
-    for number, item in _lines(path):
+    for source in json_lines(path):
+        number, item = source.line, source.record
         missing = [name for name in REQUIRED_FIELDS if name not in item]
         if missing:
             raise InputError(
@@ -56,8 +57,8 @@ def read_zoomearth_results(path: Path, view_side: int = DEFAULT_VIEW_SIDE) -> li
 
 def looks_like_zoomearth(path: Path) -> bool:
     """Return True when the first record of ``path`` has the ZoomEarth result fields."""
-    for _, item in _lines(path):
-        return "question_id" in item and "answer1" in item
+    for source in json_lines(path):
+        return "question_id" in source.record and "answer1" in source.record
     return False
 
 
@@ -139,17 +140,3 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value)
     return text if text.strip() else None
-
-
-def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(f"invalid JSON line: {error.msg}", path=path, line=number) from error
-            if not isinstance(item, dict):
-                raise InputError("a result line must be a JSON object", path=path, line=number)
-            yield number, item
