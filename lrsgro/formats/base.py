@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,8 @@ from lrsgro.vocab import ClassInfo, ClassVocabulary, class_key, load_classes
 logger = logging.getLogger(__name__)
 
 DEFAULT_CLASS_PROPERTIES = ("class", "category", "label", "type", "name")
+# An XML file with at most a declaration: an image without objects in a per-image XML format.
+_EMPTY_XML = re.compile(r"^\s*(<\?xml[^>]*\?>)?\s*$")
 
 
 @dataclass
@@ -128,6 +131,36 @@ def parse_xml(path: Path) -> ET.Element:
             line=error.position[0],
             fix="the file is truncated or not XML; export it again",
         ) from None
+
+
+def is_empty_xml(path: Path, text: str) -> bool:
+    """Tell whether ``path`` is an ``.xml`` file whose ``text`` holds at most an XML declaration."""
+    return path.suffix.lower() == ".xml" and _EMPTY_XML.match(text) is not None
+
+
+def xml_image_labels(path: Path, filename: str | None, format_name: str) -> ImageLabels:
+    """Return the empty labels of the one image a per-image XML file describes.
+
+    ``filename`` is the image file name the XML gives. The image id is its stem, or the XML
+    file's stem when the name is missing or blank.
+    """
+    image_name = (filename or "").strip() or None
+    return ImageLabels(
+        image_id=Path(image_name).stem if image_name else path.stem,
+        source=str(path),
+        format=format_name,
+        image_name=image_name,
+    )
+
+
+def xml_image_size(root: ET.Element) -> tuple[int, int] | None:
+    """Return (width, height) from ``<size><width>`` and ``<size><height>``, or None when either is not a number."""
+    try:
+        width = int(float(root.findtext("size/width") or ""))
+        height = int(float(root.findtext("size/height") or ""))
+    except ValueError:
+        return None
+    return width, height
 
 
 def read_image_header(path: str | Path) -> ImageHeader:

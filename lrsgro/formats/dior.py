@@ -25,7 +25,6 @@ vehicle, windmill. They are coarse classes: the category is the vocabulary class
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -34,9 +33,12 @@ from lrsgro.formats.base import (
     add_polygon,
     box_points,
     context_for_image,
+    is_empty_xml,
     parse_xml,
     record_error,
     resolve_class,
+    xml_image_labels,
+    xml_image_size,
 )
 from lrsgro.objects import ImageLabels, Point
 
@@ -44,7 +46,6 @@ NAME = "dior"
 DESCRIPTION = "DIOR / DIOR-R Pascal VOC XML: bndbox or robndbox per object"
 
 _CORNERS = ("left_top", "right_top", "right_bottom", "left_bottom")
-_EMPTY_XML = re.compile(r"^\s*(<\?xml[^>]*\?>)?\s*$")
 
 
 def sniff(path: Path, head: str) -> int:
@@ -54,7 +55,7 @@ def sniff(path: Path, head: str) -> int:
         return 90
     if "<annotation" in text and "<possibleresult" not in text:
         return 40
-    if path.suffix.lower() == ".xml" and _EMPTY_XML.match(text):
+    if is_empty_xml(path, text):
         return 5
     return 0
 
@@ -62,28 +63,13 @@ def sniff(path: Path, head: str) -> int:
 def read(path: Path, context: ReadContext) -> list[ImageLabels]:
     """Read one DIOR or DIOR-R XML file."""
     root = parse_xml(path)
-    filename = (root.findtext("filename") or "").strip() or None
-    labels = ImageLabels(
-        image_id=Path(filename).stem if filename else path.stem,
-        source=str(path),
-        format=NAME,
-        image_name=filename,
-    )
-    context = context_for_image(context, labels, _read_size(root))
+    labels = xml_image_labels(path, root.findtext("filename"), NAME)
+    context = context_for_image(context, labels, xml_image_size(root))
 
     for index, element in enumerate(root.iter("object"), start=1):
         _read_object(labels, context, element, index)
 
     return [labels]
-
-
-def _read_size(root: ET.Element) -> tuple[int, int] | None:
-    try:
-        width = int(float(root.findtext("size/width") or ""))
-        height = int(float(root.findtext("size/height") or ""))
-    except ValueError:
-        return None
-    return width, height
 
 
 def _read_object(labels: ImageLabels, context: ReadContext, element: ET.Element, index: int) -> None:

@@ -31,7 +31,6 @@ the vocabulary's soccer ball field, ``Baseball Field`` its baseball diamond). Ob
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -39,16 +38,17 @@ from lrsgro.formats.base import (
     ReadContext,
     add_polygon,
     context_for_image,
+    is_empty_xml,
     parse_xml,
     record_error,
     resolve_fine_class,
+    xml_image_labels,
+    xml_image_size,
 )
 from lrsgro.objects import ImageLabels, Point
 
 NAME = "fair1m"
 DESCRIPTION = "FAIR1M / Gaofen XML: 5-point closed polygons, 37 fine classes"
-
-_EMPTY_XML = re.compile(r"^\s*(<\?xml[^>]*\?>)?\s*$")
 
 
 def sniff(path: Path, head: str) -> int:
@@ -60,7 +60,7 @@ def sniff(path: Path, head: str) -> int:
         return 85
     if "<annotation" in text and ("<research" in text or "<objects" in text):
         return 60
-    if path.suffix.lower() == ".xml" and _EMPTY_XML.match(text):
+    if is_empty_xml(path, text):
         return 10
     return 0
 
@@ -68,32 +68,17 @@ def sniff(path: Path, head: str) -> int:
 def read(path: Path, context: ReadContext) -> list[ImageLabels]:
     """Read one FAIR1M XML file."""
     root = parse_xml(path)
-    filename = (root.findtext("source/filename") or root.findtext("filename") or "").strip() or None
-    labels = ImageLabels(
-        image_id=Path(filename).stem if filename else path.stem,
-        source=str(path),
-        format=NAME,
-        image_name=filename,
-    )
+    labels = xml_image_labels(path, root.findtext("source/filename") or root.findtext("filename"), NAME)
     origin = (root.findtext("source/origin") or "").strip()
     if origin:
         labels.image_source = origin
 
-    context = context_for_image(context, labels, _read_size(root))
+    context = context_for_image(context, labels, xml_image_size(root))
 
     for index, element in enumerate(root.iter("object"), start=1):
         _read_object(labels, context, element, index)
 
     return [labels]
-
-
-def _read_size(root: ET.Element) -> tuple[int, int] | None:
-    try:
-        width = int(float(root.findtext("size/width") or ""))
-        height = int(float(root.findtext("size/height") or ""))
-    except ValueError:
-        return None
-    return width, height
 
 
 def _read_object(labels: ImageLabels, context: ReadContext, element: ET.Element, index: int) -> None:
