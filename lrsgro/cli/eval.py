@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,8 @@ from lrsgro.errors import InputError, LrsgroError
 from lrsgro.eval.config import PROTOCOLS
 from lrsgro.eval.report import MIN_QUESTIONS_FOR_INTERVAL
 from lrsgro.eval.retry import RetryPolicy
+from lrsgro.openai_client import API_KEY_ENV, api_key_from_environment, read_api_key_file
 
-API_KEY_ENV = "OPENAI_API_KEY"
 # Exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED_EXIT = 130
 PROTOCOL_HELP: dict[str, str] = {
@@ -262,11 +261,8 @@ def _model_rows() -> list[tuple[str, str]]:
 
 def _api_key(path: Path | None) -> str | None:
     if path is not None:
-        text = path.read_text(encoding="utf-8").strip()
-        if not text:
-            raise InputError("the API key file is empty", path=path)
-        return text.splitlines()[0].strip()
-    return os.environ.get(API_KEY_ENV) or None
+        return read_api_key_file(path, "--api-key-file")
+    return api_key_from_environment()
 
 
 def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:

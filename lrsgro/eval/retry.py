@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lrsgro.eval.backends.base import BackendError, ChatBackend, ChatRequest, Completion
+from lrsgro.openai_client import backoff_delay
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +37,8 @@ class RetryPolicy:
     timeout_s: float = 120.0
 
     def delay(self, retry: int, retry_after: float | None, draw: Callable[[], float]) -> float:
-        """Return the wait before retry number ``retry`` (0-based)."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2**retry)
-        wait = ceiling * draw()
-        if retry_after is not None:
-            wait = max(wait, retry_after)
-        return min(wait, self.max_delay_s)
+        """Return the wait before retry number ``retry`` (0-based), with full jitter from ``draw``."""
+        return backoff_delay(retry, self.base_delay_s, self.max_delay_s, draw(), retry_after)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from typing import Any
 
 import openai
 
+from lrsgro.openai_client import backoff_delay, is_retryable_status, retry_after_seconds, scrub_error
+
 logger = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({408, 409, 429})
 FATAL_STATUSES = frozenset({401, 403, 404})
-MAX_ERROR_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class ChatClient:
                 message = self._describe(error)
                 if status in FATAL_STATUSES:
                     raise RequestFailed(message, attempts=attempt, fatal=True) from None
-                if status not in RETRY_STATUSES and status < 500:
+                if not is_retryable_status(status):
                     raise RequestFailed(message, attempts=attempt) from None
                 retry_after = _retry_after(error)
             except openai.APIConnectionError as error:
@@ -143,11 +143,9 @@ class ChatClient:
         raise AssertionError("unreachable: the loop returns or raises")
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
-        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
-        delay = ceiling * self._random.uniform(0.5, 1.0)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.backoff_max_s))
-        return delay
+        # Equal jitter: the wait lies between half and all of the backoff.
+        jitter = self._random.uniform(0.5, 1.0)
+        return backoff_delay(attempt - 1, self.backoff_base_s, self.backoff_max_s, jitter, retry_after)
 
     def _describe(self, error: openai.APIError) -> str:
         if isinstance(error, openai.APITimeoutError):
@@ -156,11 +154,7 @@ class ChatClient:
             text = f"HTTP {error.status_code}: {error.message}"
         else:
             text = f"connection failed: {error}"
-        if self._key:
-            text = text.replace(self._key, "***")
-        if len(text) > MAX_ERROR_CHARS:
-            text = text[:MAX_ERROR_CHARS] + "..."
-        return text
+        return scrub_error(text, self._key)
 
 
 def _completion(response: Any, attempts: int) -> Completion:
@@ -181,11 +175,4 @@ def _completion(response: Any, attempts: int) -> Completion:
 
 
 def _retry_after(error: openai.APIStatusError) -> float | None:
-    value = error.response.headers.get("retry-after") if error.response is not None else None
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
+    return retry_after_seconds(error.response.headers.get("retry-after") if error.response is not None else None)

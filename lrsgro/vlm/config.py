@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from lrsgro.errors import InputError
+from lrsgro.openai_client import API_KEY_ENV, PLACEHOLDER_API_KEY, api_key_from_environment, read_api_key_file
 
 logger = logging.getLogger(__name__)
-
-API_KEY_ENV = "OPENAI_API_KEY"
-# Local servers (vLLM, SGLang) accept any key; the openai client refuses to start without one.
-PLACEHOLDER_API_KEY = "EMPTY"
 
 
 @dataclass(frozen=True)
@@ -126,25 +122,11 @@ def resolve_api_key(config: VlmConfig) -> str:
     """
     if config.api_key_file is not None:
         path = Path(config.api_key_file).expanduser()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise InputError(
-                f"cannot read the API key file: {error.strerror or error}",
-                path=path,
-                fix="pass --vlm-api-key-file with a readable file whose first line is the key",
-            ) from None
-        key = text.strip().splitlines()[0].strip() if text.strip() else ""
-        if not key:
-            raise InputError(
-                "the API key file is empty",
-                path=path,
-                fix="write the key on the first line of the file",
-            )
+        key = read_api_key_file(path, "--vlm-api-key-file")
         logger.info("using the API key from %s", path)
         return key
 
-    key = os.environ.get(API_KEY_ENV, "").strip()
+    key = api_key_from_environment()
     if key:
         logger.info("using the API key from %s", API_KEY_ENV)
         return key

@@ -16,12 +16,11 @@ from typing import Any
 from lrsgro.eval.backends.base import BackendError, ChatRequest, Completion, ImagePart, Message, TextPart
 from lrsgro.eval.config import Decoding, sanitize_endpoint
 from lrsgro.imagery.encode import encode_jpeg
+from lrsgro.openai_client import PLACEHOLDER_API_KEY, is_retryable_status, retry_after_seconds, scrub_error
 
 logger = logging.getLogger(__name__)
 
 JPEG_QUALITY = 90
-MAX_ERROR_CHARS = 300
-PLACEHOLDER_KEY = "EMPTY"
 
 
 class OpenAIChatBackend:
@@ -52,7 +51,7 @@ class OpenAIChatBackend:
         self.decoding = decoding
         self.extra_body = dict(extra_body or {})
         self._secret = api_key
-        self._client = OpenAI(base_url=endpoint, api_key=api_key or PLACEHOLDER_KEY, max_retries=0)
+        self._client = OpenAI(base_url=endpoint, api_key=api_key or PLACEHOLDER_API_KEY, max_retries=0)
 
     def complete(self, request: ChatRequest, timeout_s: float) -> Completion:
         import openai
@@ -108,20 +107,15 @@ class OpenAIChatBackend:
     def _status_error(self, error: Any) -> BackendError:
         status = error.status_code
         message = f"HTTP {status}: {self._clean(error)}"
-        retry_after = _retry_after(error.response.headers.get("retry-after"))
+        retry_after = retry_after_seconds(error.response.headers.get("retry-after"))
         if status == 429:
             return BackendError(message, "rate_limit", retry_after)
-        if status in (408, 409) or status >= 500:
+        if is_retryable_status(status):
             return BackendError(message, "timeout" if status == 408 else "server", retry_after)
         return BackendError(message, "request")
 
     def _clean(self, error: Exception) -> str:
-        text = str(getattr(error, "message", None) or error)
-        if self._secret:
-            text = text.replace(self._secret, "***")
-        if len(text) > MAX_ERROR_CHARS:
-            text = text[:MAX_ERROR_CHARS] + "..."
-        return text
+        return scrub_error(str(getattr(error, "message", None) or error), self._secret)
 
 
 def image_data_url(part: ImagePart) -> str:
@@ -141,13 +135,3 @@ def _to_openai_message(message: Message) -> dict[str, Any]:
         else:
             content.append({"type": "text", "text": part.text})
     return {"role": message.role, "content": content}
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
