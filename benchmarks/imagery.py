@@ -239,7 +239,7 @@ def _generate(side: int, png: Path, tif: Path) -> None:
     from rasterio.enums import ColorInterp, Resampling
     from rasterio.windows import Window
 
-    from lrsgro.imagery.cache import overview_factors
+    from lrsgro.imagery.convert import overview_factors
 
     profile = {
         "driver": "GTiff",

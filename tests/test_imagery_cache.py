@@ -23,7 +23,8 @@ from PIL import Image
 
 from lrsgro.errors import ImageError, InputError
 from lrsgro.imagery import UHRImage, content_hash, ensure_tiled_copy, open_image
-from lrsgro.imagery.cache import CACHE_VERSION, TILE_SIDE
+from lrsgro.imagery.cache import CACHE_VERSION
+from lrsgro.imagery.convert import STRIP_ROWS, TILE_WIDTH, external_overview_path
 from tests.test_imagery import random_bands, write_png
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +79,7 @@ def source_png(tmp_path: Path) -> tuple[Path, np.ndarray]:
 # Conversion and reuse
 
 
-def test_conversion_writes_tiled_deflate_with_overviews(tmp_path: Path, source_png) -> None:
+def test_conversion_writes_tiled_zstd_with_overviews(tmp_path: Path, source_png) -> None:
     path, rgb = source_png
 
     copy = ensure_tiled_copy(path, tmp_path / "cache")
@@ -86,10 +87,11 @@ def test_conversion_writes_tiled_deflate_with_overviews(tmp_path: Path, source_p
     assert copy.converted
     assert copy.path.parent == tmp_path / "cache"
     assert copy.key == f"{content_hash(path)}.v{CACHE_VERSION}"
+    assert external_overview_path(copy.path).is_file()
     with rasterio.open(copy.path) as src:
         assert src.profile["tiled"]
-        assert src.block_shapes[0] == (TILE_SIDE, TILE_SIDE)
-        assert src.compression.name == "deflate"
+        assert src.block_shapes[0] == (STRIP_ROWS, TILE_WIDTH)
+        assert src.compression.name == "zstd"
         assert src.tags(ns="IMAGE_STRUCTURE").get("PREDICTOR") == "2"
         assert src.overviews(1) == [2, 4]
         np.testing.assert_array_equal(np.moveaxis(src.read(), 0, -1), rgb)
@@ -181,11 +183,15 @@ def test_stale_temporary_is_removed(tmp_path: Path, source_png) -> None:
     key = f"{content_hash(path)}.v{CACHE_VERSION}"
     stale = cache / f"{key}.99999-deadbeef.tmp"
     stale.write_bytes(b"half a GeoTIFF")
+    stale_overviews = external_overview_path(stale)
+    stale_overviews.write_bytes(b"half an overview file")
 
     ensure_tiled_copy(path, cache)
 
     assert not stale.exists()
+    assert not stale_overviews.exists()
     assert list(cache.glob("*.tmp")) == []
+    assert list(cache.glob("*.tmp.ovr")) == []
 
 
 def test_truncated_png_is_not_converted(tmp_path: Path, source_png) -> None:
@@ -260,7 +266,9 @@ def test_two_processes_convert_once(tmp_path: Path) -> None:
 
     assert sorted(output["converted"] for output in outputs) == [False, True]
     assert outputs[0]["path"] == outputs[1]["path"] == str(cache / f"{key}.tif")
+    assert external_overview_path(outputs[0]["path"]).is_file()
     assert list(cache.glob("*.tmp")) == []
+    assert list(cache.glob("*.tmp.ovr")) == []
     with rasterio.open(outputs[0]["path"]) as src:
         np.testing.assert_array_equal(np.moveaxis(src.read(), 0, -1), rgb)
 
@@ -365,6 +373,37 @@ def test_bomb_never_decoded_whole(bomb: Path, tmp_path: Path) -> None:
     assert result["limit_after"] == result["limit_before"] is not None
     # Decoding the whole image would need 2.7 GB; a 512-row window needs a few MB.
     assert result["peak_mib"] < 400
+
+
+CONVERT_MEMORY_SCRIPT = textwrap.dedent(
+    """
+    import json, resource, sys
+    from lrsgro.imagery.convert import convert_to_tiled_geotiff
+    convert_to_tiled_geotiff(sys.argv[1], sys.argv[2])
+    print(json.dumps({"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    """
+)
+
+
+def test_conversion_memory_does_not_grow_with_height(tmp_path: Path) -> None:
+    # 8000 x 8000 RGB is 183 MiB decoded, while the conversion keeps two 64-row strips of it.
+    png = write_zero_png(tmp_path / "tall.png", 8000, 8000)
+
+    completed = subprocess.run(
+        [sys.executable, "-c", CONVERT_MEMORY_SCRIPT, str(png), str(tmp_path / "tall.tif")],
+        capture_output=True,
+        text=True,
+        env=child_environment(),
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+
+    assert result["peak_mib"] < 150
+    with rasterio.open(tmp_path / "tall.tif") as src:
+        assert src.overviews(1) == [2, 4, 8, 16, 32]
+        assert not src.read(1, out_shape=(250, 250)).any()
 
 
 def test_pixel_budget_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, source_png) -> None:

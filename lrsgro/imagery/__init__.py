@@ -18,7 +18,7 @@ Example::
 """
 
 from lrsgro.imagery.bands import BandPlan, Stretch
-from lrsgro.imagery.cache import TiledCopy, content_hash, default_cache_dir, ensure_tiled_copy
+from lrsgro.imagery.cache import TiledCopy, default_cache_dir, ensure_tiled_copy
 from lrsgro.imagery.encode import encode_jpeg, encode_png
 from lrsgro.imagery.frames import (
     LRSGRO_FRAME_SIDE,
@@ -36,6 +36,7 @@ from lrsgro.imagery.frames import (
     view_size,
     zoom_crop_window,
 )
+from lrsgro.imagery.hashing import content_hash
 from lrsgro.imagery.info import ImageInfo, date_from_name, open_image
 from lrsgro.imagery.limits import DEFAULT_DIRECT_MAX_PIXELS, DEFAULT_PIXEL_BUDGET
 from lrsgro.imagery.paths import IMAGE_EXTENSIONS, find_image, resolve_image_path

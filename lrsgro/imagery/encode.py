@@ -8,11 +8,14 @@ full-resolution image by mistake.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
 
 from lrsgro.errors import InputError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 DEFAULT_JPEG_QUALITY = 90
 MAX_ENCODE_PIXELS = 64 * 1024 * 1024
@@ -65,4 +68,7 @@ def _to_pillow(array: np.ndarray, max_pixels: int) -> Image.Image:
             f"image array of {cols}x{rows} pixels exceeds the encoding limit of {max_pixels:,}",
             fix="downsample it first, e.g. UHRImage.view(1024) or crop(box, out_max_side=...)",
         )
+    # Imported here so that a process that only reads pixels does not load Pillow.
+    from PIL import Image
+
     return Image.fromarray(np.ascontiguousarray(array))

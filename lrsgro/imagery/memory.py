@@ -22,7 +22,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.io import MemoryFile
 
 from lrsgro.errors import ImageError
-from lrsgro.imagery.cache import write_tiled_geotiff
+from lrsgro.imagery.convert import write_tiled_geotiff
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,8 @@ from rasterio.windows import Window
 
 from lrsgro.errors import ImageError
 from lrsgro.imagery.bands import Stretch, compute_stretch, plan_bands, to_rgb8
-from lrsgro.imagery.cache import check_png_complete, ensure_tiled_copy
+from lrsgro.imagery.cache import ensure_tiled_copy
+from lrsgro.imagery.convert import check_png_complete
 from lrsgro.imagery.frames import Box, Size, clamp_box, is_empty, view_size
 from lrsgro.imagery.info import ImageInfo, info_from_dataset, open_dataset
 from lrsgro.imagery.limits import DEFAULT_DIRECT_MAX_PIXELS, PIXEL_BUDGET_ENV, resolve_pixel_budget
@@ -306,9 +307,16 @@ class UHRImage:
         if self._source == "file":
             self._check_block_size(dataset)
         indexes = list(self._plan.indexes)
-        out_shape = (len(indexes), out_size[1], out_size[0])
         resampling = Resampling.nearest if self._plan.palette is not None else Resampling.average
         try:
+            if len(indexes) == 3 and self._info.dtype == "uint8" and self._plan.palette is None:
+                # GDAL fills a rows x cols x 3 array directly, so the bands x rows x cols view
+                # returned here needs no copy in to_rgb8.
+                pixels = np.empty((out_size[1], out_size[0], 3), dtype=np.uint8)
+                dataset.read(indexes, window=window, out=np.moveaxis(pixels, -1, 0), resampling=resampling)
+                return np.moveaxis(pixels, -1, 0)
+
+            out_shape = (len(indexes), out_size[1], out_size[0])
             return dataset.read(indexes, window=window, out_shape=out_shape, resampling=resampling)
         except RasterioError as exc:
             raise ImageError(
