@@ -7,12 +7,11 @@ Each module in this package that defines ``BENCHMARK`` (an instance of
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import lru_cache
 
 from lrsgro.benchmarks.base import Benchmark, BenchmarkData, DataNote, EvalSample, fingerprint
 from lrsgro.errors import InputError
+from lrsgro.plugins import import_submodules
 
 __all__ = [
     "Benchmark",
@@ -30,10 +29,7 @@ _NOT_ADAPTERS = {"base"}
 @lru_cache(maxsize=1)
 def _adapters() -> dict[str, Benchmark]:
     found: dict[str, Benchmark] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name in _NOT_ADAPTERS or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in import_submodules(__name__, __path__, _NOT_ADAPTERS):
         adapter = getattr(module, "BENCHMARK", None)
         if isinstance(adapter, Benchmark):
             found[adapter.name] = adapter

@@ -7,9 +7,7 @@ start of the file and picks the highest score.
 
 from __future__ import annotations
 
-import importlib
 import logging
-import pkgutil
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +15,7 @@ from types import ModuleType
 from lrsgro.errors import LabelFormatError
 from lrsgro.formats.base import ReadContext
 from lrsgro.objects import ImageLabels
+from lrsgro.plugins import import_submodules
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +28,7 @@ _LABEL_SUFFIXES = {".txt", ".xml", ".json", ".geojson", ".jsonl", ".yaml", ".yml
 def readers() -> dict[str, ModuleType]:
     """Return every reader module keyed by its ``NAME``."""
     found: dict[str, ModuleType] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name in _NOT_READERS or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in import_submodules(__name__, __path__, _NOT_READERS):
         if hasattr(module, "NAME") and hasattr(module, "read") and hasattr(module, "sniff"):
             found[module.NAME] = module
     return dict(sorted(found.items()))
