@@ -168,14 +168,22 @@ def lay_out_traffic(scene: SceneBuilder) -> None:
                 lane = scene.choice((-1, 1))
                 heading = (0 if lane > 0 else 180) + scene.uniform(-2, 2)
                 cx, cy = scene.uniform(0.0, size), y + lane * HIGHWAY_WIDTH / 4
-                if category == "small vehicle":
-                    vehicle = oriented_box(cx, cy, scene.uniform(8.0, 10.0), scene.uniform(3.6, 4.2), heading)
-                    color = scene.pick_color(CAR_COLORS)
-                else:
-                    vehicle = oriented_box(cx, cy, scene.uniform(20.0, 28.0), 6.0, heading)
-                    color = scene.pick_color(TRUCK_COLORS)
+                vehicle, color = random_vehicle(scene, category, cx, cy, heading)
                 if scene.place(category, color, vehicle, group="highway"):
                     break
+
+
+def random_vehicle(scene: SceneBuilder, category: str, cx: float, cy: float, heading: float) -> tuple[Polygon, str]:
+    """Return the box and color of a random car (``small vehicle``) or truck centred on (cx, cy).
+
+    ``heading`` is in degrees. Size and color are drawn from ``scene``'s generator, size first.
+    """
+    if category == "small vehicle":
+        vehicle = oriented_box(cx, cy, scene.uniform(8.0, 10.0), scene.uniform(3.6, 4.2), heading)
+        return vehicle, scene.pick_color(CAR_COLORS)
+
+    vehicle = oriented_box(cx, cy, scene.uniform(20.0, 28.0), 6.0, heading)
+    return vehicle, scene.pick_color(TRUCK_COLORS)
 
 
 def lay_out_farms(scene: SceneBuilder) -> None:

@@ -17,7 +17,7 @@ from shapely.ops import unary_union
 
 from lrsgro.demo import palette
 from lrsgro.demo.builder import SceneBuilder
-from lrsgro.demo.landscape import CAR_COLORS, ROOF_COLORS, TRUCK_COLORS
+from lrsgro.demo.landscape import ROOF_COLORS, random_vehicle
 from lrsgro.demo.shapes import Paint, disc, oriented_box, square_around
 
 ROAD_WIDTH = 18.0
@@ -154,8 +154,8 @@ def _fill_parking(scene: SceneBuilder, turn: Turn, cell: Polygon) -> None:
             while x + 7 <= lx0 + lot_width - 4:
                 if scene.chance(0.5):
                     heading = 90 + scene.choice((0.0, 180.0)) + scene.uniform(-3.0, 3.0)
-                    car = oriented_box(x + 3.5, cy, scene.uniform(8.0, 10.0), scene.uniform(3.6, 4.2), heading)
-                    scene.place("small vehicle", scene.pick_color(CAR_COLORS), turn(car), group="parking lot")
+                    car, color = random_vehicle(scene, "small vehicle", x + 3.5, cy, heading)
+                    scene.place("small vehicle", color, turn(car), group="parking lot")
                 x += 7
         row_top += 24 + 14
 
@@ -220,12 +220,7 @@ def _place_street_traffic(
                 else:
                     cx, cy, heading = left + across, along, (270.0 if lane > 0 else 90.0)
                 heading += scene.uniform(-2.0, 2.0)
-                if category == "small vehicle":
-                    shape = oriented_box(cx, cy, scene.uniform(8.0, 10.0), scene.uniform(3.6, 4.2), heading)
-                    color = scene.pick_color(CAR_COLORS)
-                else:
-                    shape = oriented_box(cx, cy, scene.uniform(20.0, 28.0), 6.0, heading)
-                    color = scene.pick_color(TRUCK_COLORS)
+                shape, color = random_vehicle(scene, category, cx, cy, heading)
                 if streets.contains(shape) and scene.place(category, color, turn(shape), group="streets"):
                     break
 
