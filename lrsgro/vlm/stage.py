@@ -106,7 +106,7 @@ def draft_questions(
                     index = futures[future]
                     outcome = future.result()
                     outcomes[index] = outcome
-                    if outcome.fatal and outcome.failure is not None and not run.stop.is_set():
+                    if outcome.fatal and outcome.failure is not None and report.stop_reason is None:
                         report.stop_reason = f"endpoint error: {outcome.failure.error}"
                         logger.error("%s; the remaining targets are skipped", report.stop_reason)
                         run.stop.set()
@@ -186,6 +186,10 @@ class _Run:
         try:
             completion = self.client.complete(request, target_id)
         except RequestFailed as error:
+            if error.fatal:
+                # Set here, not when the main thread sees the outcome: this worker would
+                # otherwise start the next request before the main thread stops the run.
+                self.stop.set()
             self.ledger.release()
             logger.warning("%s: request failed: %s", target_id, error)
             return _Outcome(
