@@ -5,9 +5,10 @@ of a conversion. ``convert_to_tiled_geotiff`` therefore decodes each row once: a
 decodes strips of ``STRIP_ROWS`` rows into one of two reusable buffers while the calling thread
 writes the previous strip as full-resolution tiles and averages it into every overview level.
 
-- Full resolution: a GeoTIFF with ``TILE_WIDTH`` x ``STRIP_ROWS`` tiles, ZSTD level 1 with
-  the horizontal predictor, compressed by GDAL's worker threads. Each strip completes one row
-  of tiles, so GDAL's block cache never holds a partly written tile.
+- Full resolution: a GeoTIFF with ``TILE_WIDTH`` x ``STRIP_ROWS`` tiles stored band by band
+  (the layout rasterio reads and writes without reordering), ZSTD level 1 with the horizontal
+  predictor. Each strip completes one row of tiles, so GDAL's block cache never keeps a partly
+  written tile.
 - Overviews: for 1- or 3-band 8- or 16-bit images without nodata, alpha or colour table, an
   external ``<destination>.ovr`` file with factors 2, 4, ... (see ``overview_file`` and
   ``pyramid``), which GDAL and rasterio use for any downsampled read of the GeoTIFF. Other
@@ -38,7 +39,7 @@ from lrsgro.imagery.pyramid import OverviewPyramid
 
 logger = logging.getLogger(__name__)
 
-TILE_WIDTH = 512
+TILE_WIDTH = 256
 STRIP_ROWS = 64
 MIN_OVERVIEW_SIDE = 256
 ZSTD_LEVEL = 1
@@ -71,7 +72,6 @@ def convert_to_tiled_geotiff(source: str | Path, destination: str | Path) -> Non
                     check_png_complete(source_path)
                 with rasterio.Env(
                     GDAL_CACHEMAX=_cache_mb(src),
-                    GDAL_NUM_THREADS="ALL_CPUS",
                     COMPRESS_OVERVIEW="ZSTD",
                     ZSTD_LEVEL_OVERVIEW=ZSTD_LEVEL,
                     PREDICTOR_OVERVIEW=2,
@@ -232,11 +232,13 @@ def _profile(src: rasterio.io.DatasetReader, compress: bool) -> dict:
         "blockxsize": TILE_WIDTH,
         "blockysize": STRIP_ROWS,
         "bigtiff": "IF_SAFER",
-        "interleave": "pixel",
+        "interleave": "band",
         "nodata": src.nodata,
     }
     if compress:
-        profile.update(compress="zstd", zstd_level=ZSTD_LEVEL, predictor=2, num_threads="ALL_CPUS")
+        # Compression runs in the calling thread: GDAL's worker threads would only compete with
+        # the reader thread, which decodes more slowly than one thread compresses.
+        profile.update(compress="zstd", zstd_level=ZSTD_LEVEL, predictor=2)
     if src.crs is not None:
         profile["crs"] = src.crs
         profile["transform"] = src.transform
