@@ -9,10 +9,12 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import socket
 import struct
 import subprocess
 import sys
 import textwrap
+import threading
 import zlib
 from pathlib import Path
 
@@ -23,8 +25,8 @@ from PIL import Image
 
 from lrsgro.errors import ImageError, InputError
 from lrsgro.imagery import UHRImage, content_hash, ensure_tiled_copy, open_image
-from lrsgro.imagery.cache import CACHE_VERSION
-from lrsgro.imagery.convert import STRIP_ROWS, TILE_WIDTH, external_overview_path
+from lrsgro.imagery.cache import CACHE_VERSION, PENDING_PREFIX
+from lrsgro.imagery.convert import STRIP_ROWS, TILE_WIDTH, convert_to_tiled_geotiff, external_overview_path
 from tests.test_imagery import random_bands, write_png
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -192,6 +194,66 @@ def test_stale_temporary_is_removed(tmp_path: Path, source_png) -> None:
     assert not stale_overviews.exists()
     assert list(cache.glob("*.tmp")) == []
     assert list(cache.glob("*.tmp.ovr")) == []
+
+
+def test_copy_found_by_hash_leaves_no_pending_files(tmp_path: Path, source_png) -> None:
+    path, _ = source_png
+    cache = tmp_path / "cache"
+    original = ensure_tiled_copy(path, cache)
+    duplicate = tmp_path / "duplicate.png"
+    duplicate.write_bytes(path.read_bytes())
+
+    # The duplicate has no hash record yet, so its conversion starts while it is hashed and
+    # is dropped once the hash finds the existing copy.
+    found = ensure_tiled_copy(duplicate, cache)
+
+    assert not found.converted
+    assert found.path == original.path
+    assert list(cache.glob(f"{PENDING_PREFIX}.*")) == []
+    assert sorted(p.name for p in cache.glob("*.tif*")) == [original.path.name, f"{original.path.name}.ovr"]
+
+
+def test_abandoned_pending_files_are_removed(tmp_path: Path, source_png) -> None:
+    path, _ = source_png
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    exited.wait()
+    host = socket.gethostname()
+    abandoned = [
+        cache / f"{PENDING_PREFIX}.{exited.pid}.deadbeef.{host}.tmp",
+        cache / f"{PENDING_PREFIX}.{exited.pid}.deadbeef.{host}.tmp.ovr",
+    ]
+    kept = [
+        cache / f"{PENDING_PREFIX}.{os.getpid()}.cafecafe.{host}.tmp",  # a live process
+        cache / f"{PENDING_PREFIX}.{exited.pid}.deadbeef.other-host.tmp",  # a pid of another host
+    ]
+    for leftover in abandoned + kept:
+        leftover.write_bytes(b"partial")
+
+    ensure_tiled_copy(path, cache)
+
+    assert [leftover.exists() for leftover in abandoned] == [False, False]
+    assert [leftover.exists() for leftover in kept] == [True, True]
+
+
+def test_checkpoint_error_stops_conversion(tmp_path: Path, source_png) -> None:
+    path, _ = source_png
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def checkpoint() -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        convert_to_tiled_geotiff(path, tmp_path / "stopped.tif", checkpoint=checkpoint)
+
+    assert len(calls) == 2
+    assert [thread.name for thread in threading.enumerate() if thread.name == "lrsgro-strip-reader"] == []
 
 
 def test_truncated_png_is_not_converted(tmp_path: Path, source_png) -> None:

@@ -1,4 +1,5 @@
-"""Tests of the single-pass overview pyramid, the external overview file and the hash index.
+"""Tests of the single-pass overview pyramid, the external overview file, the hash index and
+the limit on GDAL's block cache.
 
 The pyramid is checked against a plain 2 x 2 block mean and against GDAL's own ``average``
 overviews; the ``.ovr`` file is read back through rasterio, which is how every reader sees it.
@@ -13,12 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+import rasterio.env
 from rasterio.enums import ColorInterp, Resampling
 
 from lrsgro.errors import ImageError
 from lrsgro.imagery import UHRImage, content_hash, ensure_tiled_copy, hashing
 from lrsgro.imagery.cache import INDEX_FOLDER
 from lrsgro.imagery.convert import convert_to_tiled_geotiff, external_overview_path, overview_factors
+from lrsgro.imagery.gdal_cache import limited_block_cache
 from lrsgro.imagery.overview_file import OVERVIEW_TILE_SIDE, OverviewFileWriter
 from lrsgro.imagery.pyramid import OverviewPyramid, halve
 from tests.test_imagery import random_bands, write_geotiff, write_png
@@ -343,3 +346,71 @@ def test_cache_writes_hash_index(tmp_path: Path, fresh_hash_memo) -> None:
     assert json.loads(records[0].read_text())["sha256"] == copy.key.split(".")[0]
     assert not again.converted
     assert again.path == copy.path
+
+
+# GDAL's block cache limit
+
+
+def gdal_cache_bytes() -> int:
+    return int(rasterio.env.get_gdal_config("GDAL_CACHEMAX"))
+
+
+def test_block_cache_limit_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
+    before = gdal_cache_bytes()
+
+    with limited_block_cache(3 * 2**20):
+        inside = gdal_cache_bytes()
+        with limited_block_cache(2 * 2**20):
+            nested = gdal_cache_bytes()
+        after_nested = gdal_cache_bytes()
+
+    assert inside == 3 * 2**20
+    assert nested == 2 * 2**20
+    assert after_nested == 2 * 2**20
+    assert gdal_cache_bytes() == before
+
+
+def test_block_cache_limit_inside_caller_env_restores_env_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
+
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True):
+        before = gdal_cache_bytes()
+        with limited_block_cache(3 * 2**20):
+            inside = gdal_cache_bytes()
+        after = gdal_cache_bytes()
+
+    assert inside == 3 * 2**20
+    assert after == before
+
+
+def test_block_cache_limit_respects_caller_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
+    with rasterio.Env(GDAL_CACHEMAX=64 * 2**20):
+        with limited_block_cache(3 * 2**20):
+            in_env = gdal_cache_bytes()
+        with limited_block_cache(3 * 2**20, respect_caller=False):
+            forced = gdal_cache_bytes()
+
+    monkeypatch.setenv("GDAL_CACHEMAX", "512")
+    before = gdal_cache_bytes()
+    with limited_block_cache(3 * 2**20):
+        with_variable = gdal_cache_bytes()
+
+    assert in_env == 64 * 2**20
+    assert forced == 3 * 2**20
+    assert with_variable == before
+
+
+def test_conversion_restores_block_cache_after_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
+    source = write_png(tmp_path / "scene.png", np.moveaxis(random_bands(61, 3, 300, 300), 0, -1))
+    before = gdal_cache_bytes()
+
+    def fail() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        convert_to_tiled_geotiff(source, tmp_path / "stopped.tif", checkpoint=fail)
+
+    assert gdal_cache_bytes() == before

@@ -11,10 +11,14 @@ ZSTD-compressed GeoTIFF with overviews, and then reads the copy like any other G
 - Key: the SHA-256 of the file bytes plus ``CACHE_VERSION``. A renamed or copied image finds
   its entry, and an edited one gets a new one. The hash of each file version is remembered in
   ``index/`` (see ``hashing``), so only the first process to open a file reads all its bytes.
-- Concurrency: a process takes an exclusive ``fcntl`` lock on ``<key>.lock`` before
-  converting, and writes temporary files in the same folder that ``os.replace`` moves into
-  place, the overview file first, so other processes wait for the finished copy and never
-  see a partial one.
+- Hashing overlaps the conversion: when the hash of a file is not yet known, the conversion
+  starts at once into a ``pending.*.tmp`` file while a second thread hashes the file. As soon
+  as the key is known, the conversion claims it, or is abandoned when the copy already exists
+  or another process holds the key's lock, which costs at most the rows decoded so far.
+- Concurrency: a process holds an exclusive ``fcntl`` lock on ``<key>.lock`` from the moment
+  it claims a key until its copy is in place. Temporary files are written in the same folder
+  and moved into place by ``os.replace``, the overview file first, so other processes wait for
+  the finished copy and never see a partial one.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,7 +35,7 @@ from pathlib import Path
 
 from lrsgro.errors import ImageError
 from lrsgro.imagery.convert import convert_to_tiled_geotiff, external_overview_path
-from lrsgro.imagery.hashing import content_hash
+from lrsgro.imagery.hashing import content_hash, known_hash
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +44,7 @@ CACHE_ENV = "LRSGRO_CACHE"
 # internal overviews built by GDAL).
 CACHE_VERSION = 2
 INDEX_FOLDER = "index"
+PENDING_PREFIX = "pending"
 
 
 @dataclass(frozen=True)
@@ -83,12 +90,137 @@ def ensure_tiled_copy(source: str | Path, cache_dir: str | Path | None = None) -
             fix=f"set {CACHE_ENV} to a writable folder",
         ) from exc
 
-    key = f"{content_hash(source_path, folder / INDEX_FOLDER)}.v{CACHE_VERSION}"
+    digest = known_hash(source_path, folder / INDEX_FOLDER)
+    if digest is None:
+        copy = _convert_while_hashing(source_path, folder)
+        if copy is not None:
+            return copy
+        digest = content_hash(source_path, folder / INDEX_FOLDER)
+    return _find_or_convert(source_path, folder, f"{digest}.v{CACHE_VERSION}")
+
+
+class _Superseded(Exception):
+    """The copy exists, or another process is converting the same content."""
+
+
+class _exclusive_lock:
+    """An exclusive ``fcntl.flock`` on a lock file: ``with`` waits for it, ``try_acquire`` does not."""
+
+    def __init__(self, lock_path: Path, source: Path) -> None:
+        self._lock_path = lock_path
+        self._source = source
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        """Take the lock if no other process holds it; return whether it was taken."""
+        self._fd = os.open(self._lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            self._fd = None
+            return False
+        return True
+
+    def release(self) -> None:
+        """Release the lock if it is held."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> None:
+        if self.try_acquire():
+            return
+        logger.info("waiting for another process that is converting %s", self._source)
+        self._fd = os.open(self._lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+class _KeyClaim:
+    """Hashes a source in a thread and, once the hash is known, claims its cache key.
+
+    ``check`` is the conversion's checkpoint: it returns while the hash is still running, and
+    afterwards raises ``_Superseded`` unless this process holds the key's lock and the copy
+    does not exist yet.
+    """
+
+    def __init__(self, source: Path, folder: Path) -> None:
+        self._source = source
+        self._folder = folder
+        self._outcome: list[str | BaseException] = []
+        self._lock: _exclusive_lock | None = None
+        self.key = ""
+        self.target = Path()
+        self._hasher = threading.Thread(target=self._hash, name="lrsgro-content-hash", daemon=True)
+        self._hasher.start()
+
+    def check(self, wait: bool = False) -> None:
+        """Claim the key once the hash is known (``wait``: wait for the hash first)."""
+        if self.key or (self._hasher.is_alive() and not wait):
+            return
+
+        self._hasher.join()
+        outcome = self._outcome[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+        key = f"{outcome}.v{CACHE_VERSION}"
+        target = self._folder / f"{key}.tif"
+        if target.exists():
+            raise _Superseded
+
+        self._lock = _exclusive_lock(self._folder / f"{key}.lock", self._source)
+        if not self._lock.try_acquire() or target.exists():
+            raise _Superseded
+        _remove_stale_temporaries(self._folder, key)
+        self.key, self.target = key, target
+
+    def release(self) -> None:
+        """Release the key's lock, after the hashing thread has finished."""
+        self._hasher.join()
+        if self._lock is not None:
+            self._lock.release()
+
+    def _hash(self) -> None:
+        try:
+            self._outcome.append(content_hash(self._source, self._folder / INDEX_FOLDER))
+        except BaseException as exc:  # handed to the converting thread by check()
+            self._outcome.append(exc)
+
+
+def _convert_while_hashing(source: Path, folder: Path) -> TiledCopy | None:
+    # Returns None, its work discarded, when the hash shows that the copy exists or another
+    # process is converting the same content. The caller then takes the locked path.
+    _remove_abandoned_pending(folder)
+    claim = _KeyClaim(source, folder)
+    temporary = folder / f"{PENDING_PREFIX}.{os.getpid()}.{uuid.uuid4().hex[:8]}.{socket.gethostname()}.tmp"
+    started = time.perf_counter()
+    try:
+        convert_to_tiled_geotiff(source, temporary, checkpoint=claim.check)
+        claim.check(wait=True)
+        _publish(temporary, claim.target)
+    except _Superseded:
+        logger.debug("stopped converting %s: the copy exists or another process is converting it", source)
+        return None
+    finally:
+        claim.release()
+        temporary.unlink(missing_ok=True)
+        external_overview_path(temporary).unlink(missing_ok=True)
+
+    logger.info("converted %s to %s in %.1f s", source, claim.target, time.perf_counter() - started)
+    return TiledCopy(path=claim.target, key=claim.key, converted=True)
+
+
+def _find_or_convert(source: Path, folder: Path, key: str) -> TiledCopy:
     target = folder / f"{key}.tif"
     if target.exists():
         return TiledCopy(path=target, key=key, converted=False)
 
-    with _exclusive_lock(folder / f"{key}.lock", source_path):
+    with _exclusive_lock(folder / f"{key}.lock", source):
         if target.exists():
             return TiledCopy(path=target, key=key, converted=False)
 
@@ -96,37 +228,14 @@ def ensure_tiled_copy(source: str | Path, cache_dir: str | Path | None = None) -
         temporary = folder / f"{key}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
         started = time.perf_counter()
         try:
-            convert_to_tiled_geotiff(source_path, temporary)
+            convert_to_tiled_geotiff(source, temporary)
             _publish(temporary, target)
         finally:
             temporary.unlink(missing_ok=True)
             external_overview_path(temporary).unlink(missing_ok=True)
 
-    logger.info("converted %s to %s in %.1f s", source_path, target, time.perf_counter() - started)
+    logger.info("converted %s to %s in %.1f s", source, target, time.perf_counter() - started)
     return TiledCopy(path=target, key=key, converted=True)
-
-
-class _exclusive_lock:
-    """An exclusive ``fcntl.flock`` on a lock file, held for the ``with`` block."""
-
-    def __init__(self, lock_path: Path, source: Path) -> None:
-        self._lock_path = lock_path
-        self._source = source
-        self._fd: int | None = None
-
-    def __enter__(self) -> None:
-        self._fd = os.open(self._lock_path, os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            logger.info("waiting for another process that is converting %s", self._source)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
 
 
 def _publish(temporary: Path, target: Path) -> None:
@@ -146,3 +255,25 @@ def _remove_stale_temporaries(folder: Path, key: str) -> None:
     for leftover in leftovers:
         logger.info("removing a partial conversion left by an earlier process: %s", leftover)
         leftover.unlink(missing_ok=True)
+
+
+def _remove_abandoned_pending(folder: Path) -> None:
+    # A pending file is named pending.<pid>.<random>.<host>.tmp. Only files of this host whose
+    # process is gone are removed, because a pid means nothing on another host.
+    host = socket.gethostname()
+    for leftover in [*folder.glob(f"{PENDING_PREFIX}.*.tmp"), *folder.glob(f"{PENDING_PREFIX}.*.tmp.ovr")]:
+        fields = leftover.name.removesuffix(".ovr").removesuffix(".tmp").split(".", 3)
+        if len(fields) != 4 or fields[3] != host or not fields[1].isdigit() or _process_exists(int(fields[1])):
+            continue
+        logger.info("removing a partial conversion left by an earlier process: %s", leftover)
+        leftover.unlink(missing_ok=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -14,7 +14,7 @@ writes the previous strip as full-resolution tiles and averages it into every ov
   ``pyramid``), which GDAL and rasterio use for any downsampled read of the GeoTIFF. Other
   images get internal overviews built by GDAL afterwards, which reads the written GeoTIFF back.
 
-Memory stays near two strips plus GDAL's block cache, whatever the image height.
+Memory stays near two strips plus a 1 MiB block cache, whatever the image height.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import os
 import queue
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window
 
 from lrsgro.errors import ImageError
+from lrsgro.imagery.gdal_cache import limited_block_cache
 from lrsgro.imagery.overview_file import OverviewFileWriter
 from lrsgro.imagery.pyramid import OverviewPyramid
 
@@ -44,6 +46,10 @@ STRIP_ROWS = 64
 MIN_OVERVIEW_SIDE = 256
 ZSTD_LEVEL = 1
 OVERVIEW_SUFFIX = ".ovr"
+# GDAL's block cache while converting. Each strip completes its tiles, so nothing needs to stay
+# cached, and with GDAL's default (5% of RAM) the written tiles piled up to about 1.2 GB at
+# 20000 x 20000 before being flushed.
+CONVERSION_BLOCK_CACHE_BYTES = 2**20
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 _PYRAMID_DTYPES = frozenset({"uint8", "uint16"})
 _PYRAMID_INTERPRETATIONS = (
@@ -52,13 +58,16 @@ _PYRAMID_INTERPRETATIONS = (
 )
 
 
-def convert_to_tiled_geotiff(source: str | Path, destination: str | Path) -> None:
+def convert_to_tiled_geotiff(
+    source: str | Path, destination: str | Path, *, checkpoint: Callable[[], None] | None = None
+) -> None:
     """Write ``source`` as a tiled, ZSTD-compressed GeoTIFF with overviews.
 
     The overviews go to ``external_overview_path(destination)`` when ``source`` suits the
     single-pass pyramid, and into ``destination`` itself otherwise. Colour interpretation,
     the colour table, nodata, georeference and metadata tags are carried over, so header
-    facts such as an EXIF date survive the conversion.
+    facts such as an EXIF date survive the conversion. ``checkpoint`` is called after each
+    strip; an exception it raises stops the conversion and propagates unchanged.
 
     Raises:
         ImageError: the source cannot be decoded or the destination cannot be written.
@@ -70,13 +79,11 @@ def convert_to_tiled_geotiff(source: str | Path, destination: str | Path) -> Non
             with rasterio.open(source_path) as src:
                 if src.driver == "PNG":
                     check_png_complete(source_path)
-                with rasterio.Env(
-                    GDAL_CACHEMAX=_cache_mb(src),
-                    COMPRESS_OVERVIEW="ZSTD",
-                    ZSTD_LEVEL_OVERVIEW=ZSTD_LEVEL,
-                    PREDICTOR_OVERVIEW=2,
+                with (
+                    limited_block_cache(CONVERSION_BLOCK_CACHE_BYTES, respect_caller=False),
+                    rasterio.Env(COMPRESS_OVERVIEW="ZSTD", ZSTD_LEVEL_OVERVIEW=ZSTD_LEVEL, PREDICTOR_OVERVIEW=2),
                 ):
-                    _convert(src, Path(destination))
+                    _convert(src, Path(destination), checkpoint or _no_checkpoint)
     except RasterioError as exc:
         raise ImageError(
             f"cannot convert image to a tiled GeoTIFF: {exc}",
@@ -135,18 +142,27 @@ def suits_pyramid(src: rasterio.io.DatasetReader) -> bool:
 
 
 def write_tiled_geotiff(
-    src: rasterio.io.DatasetReader, destination: str | Path, *, compress: bool = True, overviews: bool = True
+    src: rasterio.io.DatasetReader,
+    destination: str | Path,
+    *,
+    compress: bool = True,
+    overviews: bool = True,
+    checkpoint: Callable[[], None] | None = None,
 ) -> None:
     """Copy an open dataset into a tiled GeoTIFF, ``STRIP_ROWS`` rows at a time.
 
     ``destination`` may be a ``/vsimem/`` path. Without ``compress`` the tiles are stored raw,
     which suits in-memory copies that are read many times and never written to disk. With
-    ``overviews`` GDAL builds internal overviews from the written tiles.
+    ``overviews`` GDAL builds internal overviews from the written tiles. ``checkpoint`` is
+    called after each strip.
     """
     with rasterio.open(destination, "w", **_profile(src, compress)) as dst:
         _copy_header(src, dst)
-        for window, strip in _strips(src):
-            dst.write(strip, window=window)
+        with closing(_strips(src)) as strips:
+            for window, strip in strips:
+                dst.write(strip, window=window)
+                if checkpoint is not None:
+                    checkpoint()
 
         factors = overview_factors(src.width, src.height) if overviews else []
         if factors:
@@ -154,10 +170,10 @@ def write_tiled_geotiff(
             dst.build_overviews(factors, resampling)
 
 
-def _convert(src: rasterio.io.DatasetReader, destination: Path) -> None:
+def _convert(src: rasterio.io.DatasetReader, destination: Path, checkpoint: Callable[[], None]) -> None:
     factors = overview_factors(src.width, src.height)
     if not factors or not suits_pyramid(src):
-        write_tiled_geotiff(src, destination)
+        write_tiled_geotiff(src, destination, checkpoint=checkpoint)
         return
 
     # GDAL deletes an existing "<destination>.ovr" when it creates the GeoTIFF, so the
@@ -167,16 +183,23 @@ def _convert(src: rasterio.io.DatasetReader, destination: Path) -> None:
         sizes = [(-(-src.width // factor), -(-src.height // factor)) for factor in factors]
         with OverviewFileWriter(external_overview_path(destination), sizes, src.count, src.dtypes[0]) as writer:
             pyramid = OverviewPyramid(len(factors), writer.write_rows)
-            for window, strip in _strips(src):
-                dst.write(strip, window=window)
-                pyramid.push(strip)
+            with closing(_strips(src)) as strips:
+                for window, strip in strips:
+                    dst.write(strip, window=window)
+                    pyramid.push(strip)
+                    checkpoint()
             pyramid.finish()
+
+
+def _no_checkpoint() -> None:
+    pass
 
 
 def _strips(src: rasterio.io.DatasetReader) -> Iterator[tuple[Window, np.ndarray]]:
     """Yield (window, bands x rows x cols strip) from top to bottom, decoded one strip ahead.
 
     A strip is valid until the next one is requested, because its buffer is then reused.
+    Close the generator when done, which stops and joins the reader thread.
     """
     buffers: queue.Queue[np.ndarray] = queue.Queue()
     for _ in range(2):
@@ -212,13 +235,6 @@ def _strips(src: rasterio.io.DatasetReader) -> Iterator[tuple[Window, np.ndarray
         stop.set()
         buffers.put(np.empty(0))  # wakes the reader if it waits for a buffer
         reader.join()
-
-
-def _cache_mb(src: rasterio.io.DatasetReader) -> int:
-    # Each strip completes a row of tiles, which stays in GDAL's block cache until it is
-    # compressed and written; more cache only costs memory.
-    strip_bytes = STRIP_ROWS * src.width * src.count * np.dtype(src.dtypes[0]).itemsize
-    return max(8, 3 * strip_bytes // 2**21 + 4)
 
 
 def _profile(src: rasterio.io.DatasetReader, compress: bool) -> dict:

@@ -58,20 +58,34 @@ def content_hash(path: str | Path, index_dir: str | Path | None = None) -> str:
     """
     file_path = Path(path).absolute()
     stat = file_path.stat()
-    memo_key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-    cached = _hash_memo.get(memo_key)
-    if cached is not None:
-        return cached
+    digest = _remembered(file_path, stat, index_dir)
+    if digest is not None:
+        return digest
 
-    record_path = Path(index_dir) / _record_name(file_path) if index_dir is not None else None
-    digest = _read_record(record_path, file_path, stat) if record_path is not None else None
-    if digest is None:
-        digest = _hash_file(file_path)
-        if record_path is not None:
-            _write_record(record_path, _record(file_path, stat, digest))
-
-    _hash_memo[memo_key] = digest
+    digest = _hash_file(file_path)
+    if index_dir is not None:
+        _write_record(Path(index_dir) / _record_name(file_path), _record(file_path, stat, digest))
+    _hash_memo[_memo_key(stat)] = digest
     return digest
+
+
+def known_hash(path: str | Path, index_dir: str | Path | None = None) -> str | None:
+    """Return the digest ``content_hash`` would return if it needs no hashing, else None."""
+    file_path = Path(path).absolute()
+    return _remembered(file_path, file_path.stat(), index_dir)
+
+
+def _remembered(path: Path, stat: os.stat_result, index_dir: str | Path | None) -> str | None:
+    digest = _hash_memo.get(_memo_key(stat))
+    if digest is None and index_dir is not None:
+        digest = _read_record(Path(index_dir) / _record_name(path), path, stat)
+        if digest is not None:
+            _hash_memo[_memo_key(stat)] = digest
+    return digest
+
+
+def _memo_key(stat: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 def _hash_file(path: Path) -> str:
