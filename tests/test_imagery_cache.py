@@ -113,6 +113,23 @@ def test_second_call_reuses_the_copy(tmp_path: Path, source_png) -> None:
     assert second.path.stat().st_mtime_ns == mtime
 
 
+def test_deleted_copy_is_converted_again(tmp_path: Path, source_png) -> None:
+    path, rgb = source_png
+    cache = tmp_path / "cache"
+    first = ensure_tiled_copy(path, cache)
+    first.path.unlink()
+    external_overview_path(first.path).unlink()
+
+    # The hash comes from the index this time, so the conversion takes the locked path.
+    second = ensure_tiled_copy(path, cache)
+
+    assert second.converted
+    assert second.path == first.path
+    assert external_overview_path(second.path).is_file()
+    with rasterio.open(second.path) as src:
+        np.testing.assert_array_equal(np.moveaxis(src.read(), 0, -1), rgb)
+
+
 def test_copy_is_keyed_by_content(tmp_path: Path, source_png) -> None:
     path, rgb = source_png
     cache = tmp_path / "cache"

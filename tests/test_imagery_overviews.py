@@ -186,7 +186,10 @@ def test_converted_odd_size_overviews_are_block_means(tmp_path: Path) -> None:
             np.testing.assert_array_equal(overview.read(), expected)
 
 
-def test_view_reads_the_external_overviews(tmp_path: Path) -> None:
+@pytest.mark.parametrize("readdir", [None, "EMPTY_DIR"])
+def test_view_reads_the_external_overviews(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readdir: str | None) -> None:
+    if readdir is not None:
+        monkeypatch.setenv("GDAL_DISABLE_READDIR_ON_OPEN", readdir)
     rgb = np.moveaxis(random_bands(57, 3, 1024, 1024), 0, -1)
     source = write_png(tmp_path / "scene.png", rgb)
     cache = tmp_path / "cache"
@@ -194,9 +197,7 @@ def test_view_reads_the_external_overviews(tmp_path: Path) -> None:
 
     # Overwrite every overview level with one colour: a view that comes out in that colour
     # was read from the .ovr file, not averaged from the full-resolution tiles.
-    with rasterio.open(copy.path) as src:
-        factors = src.overviews(1)
-    sizes = [(1024 // factor, 1024 // factor) for factor in factors]
+    sizes = [(1024 // factor, 1024 // factor) for factor in overview_factors(1024, 1024)]
     with OverviewFileWriter(external_overview_path(copy.path), sizes, 3, "uint8") as writer:
         for index, (width, height) in enumerate(sizes):
             colour = np.asarray([7, 77, 177], dtype=np.uint8)[:, None, None]

@@ -295,7 +295,10 @@ class UHRImage:
             self._source = "memory"
         elif info.pixels <= self._budget:
             copy = ensure_tiled_copy(self._path, self._cache_dir)
-            self._dataset = open_dataset(copy.path)
+            # GDAL finds the copy's .ovr file by listing the cache folder when the copy is
+            # opened, which GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR would turn off.
+            with rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="NO"):
+                self._dataset = open_dataset(copy.path)
             self._source = "tiled copy"
         else:
             logger.warning(
