@@ -241,17 +241,17 @@ def test_abandoned_pending_files_are_removed(tmp_path: Path, source_png) -> None
         cache / f"{PENDING_PREFIX}.{exited.pid}.deadbeef.{host}.tmp",
         cache / f"{PENDING_PREFIX}.{exited.pid}.deadbeef.{host}.tmp.ovr",
     ]
-    kept = [
+    survivors = [
         cache / f"{PENDING_PREFIX}.{os.getpid()}.cafecafe.{host}.tmp",  # a live process
         cache / f"{PENDING_PREFIX}.{exited.pid}.deadbeef.other-host.tmp",  # a pid of another host
     ]
-    for leftover in abandoned + kept:
+    for leftover in abandoned + survivors:
         leftover.write_bytes(b"partial")
 
     ensure_tiled_copy(path, cache)
 
     assert [leftover.exists() for leftover in abandoned] == [False, False]
-    assert [leftover.exists() for leftover in kept] == [True, True]
+    assert [leftover.exists() for leftover in survivors] == [True, True]
 
 
 def test_checkpoint_error_stops_conversion(tmp_path: Path, source_png) -> None:

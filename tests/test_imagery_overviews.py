@@ -2,7 +2,8 @@
 the limit on GDAL's block cache.
 
 The pyramid is checked against a plain 2 x 2 block mean and against GDAL's own ``average``
-overviews; the ``.ovr`` file is read back through rasterio, which is how every reader sees it.
+overviews. The ``.ovr`` file is read back through rasterio, because that is how every reader
+sees it.
 """
 
 from __future__ import annotations
@@ -115,9 +116,13 @@ def test_pyramid_matches_gdal_average_for_even_sizes(tmp_path: Path) -> None:
 def test_overview_file_reads_back_through_rasterio(tmp_path: Path, bands_count: int, dtype: str) -> None:
     width, height = 2 * OVERVIEW_TILE_SIDE + 37, OVERVIEW_TILE_SIDE + 5
     base = write_geotiff(tmp_path / "base.tif", random_bands(53, bands_count, height, width, dtype=dtype))
-    levels = [random_bands(54 + factor, bands_count, -(-height // factor), -(-width // factor), dtype=dtype) for factor in (2, 4)]
+    levels = [
+        random_bands(54 + factor, bands_count, -(-height // factor), -(-width // factor), dtype=dtype)
+        for factor in (2, 4)
+    ]
+    sizes = [(level.shape[2], level.shape[1]) for level in levels]
 
-    with OverviewFileWriter(external_overview_path(base), [(level.shape[2], level.shape[1]) for level in levels], bands_count, dtype) as writer:
+    with OverviewFileWriter(external_overview_path(base), sizes, bands_count, dtype) as writer:
         # Uneven blocks of rows, some crossing a tile boundary, some filling whole tile rows.
         for index, level in enumerate(levels):
             row = 0
@@ -187,7 +192,9 @@ def test_converted_odd_size_overviews_are_block_means(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("readdir", [None, "EMPTY_DIR"])
-def test_view_reads_the_external_overviews(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readdir: str | None) -> None:
+def test_view_reads_the_external_overviews(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readdir: str | None
+) -> None:
     if readdir is not None:
         monkeypatch.setenv("GDAL_DISABLE_READDIR_ON_OPEN", readdir)
     rgb = np.moveaxis(random_bands(57, 3, 1024, 1024), 0, -1)
@@ -309,7 +316,7 @@ def test_hash_index_ignores_edit_of_same_size(tmp_path: Path, fresh_hash_memo) -
     first = content_hash(source, index)
     stat = source.stat()
 
-    # Same size and, after utime, the same mtime: only ctime tells the versions apart.
+    # Same size and, after utime, the same mtime, so only ctime differs between the versions.
     source.write_bytes(b"b" * 5000)
     os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     hashing._hash_memo.clear()
@@ -372,7 +379,7 @@ def test_block_cache_limit_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
     assert gdal_cache_bytes() == before
 
 
-def test_block_cache_limit_inside_caller_env_restores_env_value(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_block_cache_limit_inside_caller_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
 
     with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True):

@@ -109,8 +109,8 @@ def _record(path: Path, stat: os.stat_result, digest: str) -> HashRecord:
 
 
 def _record_name(path: Path) -> str:
-    # Two 32-bit checksums of the path name the record without loading hashlib; a clash only
-    # makes two files share one record, which the path check inside it detects.
+    # Two 32-bit checksums of the path name the record without loading hashlib. A clash only
+    # makes two files share one record, and the path stored inside it tells them apart.
     encoded = str(path).encode("utf-8", "surrogateescape")
     return f"{zlib.crc32(encoded):08x}{zlib.adler32(encoded):08x}.json"
 

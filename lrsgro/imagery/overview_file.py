@@ -8,8 +8,8 @@ source, in any order, without holding a level in memory.
 
 Tiles are stored uncompressed and band by band (planar configuration 2), so each tile's offset
 is known in advance and rows arrive in the bands x rows x columns order that rasterio reads.
-They are written with ``os.pwrite`` straight into place: writing through the page cache
-instead of a memory map keeps the written pages out of the process's resident memory.
+They are written straight into place with ``os.pwrite``, which goes through the page cache,
+so unlike a memory map the written pages never count toward the process's resident memory.
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ class OverviewFileWriter:
         tiles = np.ascontiguousarray(padded.reshape(self._bands, count, level.tiles_across, side).swapaxes(1, 2))
 
         for band in range(self._bands):
-            first_tile = level.data_offset + (band * level.tiles_down + tile_row) * level.tiles_across * self._tile_bytes
+            tile_index = (band * level.tiles_down + tile_row) * level.tiles_across
+            first_tile = level.data_offset + tile_index * self._tile_bytes
             if count == side:
                 os.pwrite(self._fd, tiles[band], first_tile)
                 continue

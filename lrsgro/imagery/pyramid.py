@@ -6,9 +6,9 @@ level above has an even size, this gives the same pixels as GDAL's ``average`` o
 that exist. Levels are computed one from the next larger one, so the whole pyramid costs about
 4/3 of computing the first level.
 
-NOTE: GDAL spreads an odd-sized level's windows evenly over it (625 pixels into 313, for
-example), while this pyramid pairs pixels from the top-left corner, so such levels differ from
-GDAL's and are shifted by up to one pixel of the level above at the far edge.
+NOTE: below a level with an odd size (625 pixels halved into 313, for example), GDAL spreads
+its averaging windows evenly, while this pyramid pairs pixels from the top-left corner. Such
+levels differ from GDAL's, shifted by up to one pixel of the level above at the far edge.
 """
 
 from __future__ import annotations
