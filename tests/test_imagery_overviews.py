@@ -191,6 +191,23 @@ def test_converted_odd_size_overviews_are_block_means(tmp_path: Path) -> None:
             np.testing.assert_array_equal(overview.read(), expected)
 
 
+def test_16_bit_grey_png_gets_external_overviews(tmp_path: Path) -> None:
+    grey = random_bands(62, 1, 600, 520, dtype="uint16")
+    source = tmp_path / "grey16.png"
+    with rasterio.open(source, "w", driver="PNG", width=520, height=600, count=1, dtype="uint16") as dst:
+        dst.write(grey)
+    destination = tmp_path / "grey16.tif"
+
+    convert_to_tiled_geotiff(source, destination)
+
+    assert external_overview_path(destination).is_file()
+    with rasterio.open(destination) as src:
+        assert src.overviews(1) == [2, 4]
+        np.testing.assert_array_equal(src.read(), grey)
+    with rasterio.open(destination, overview_level=1) as overview:
+        np.testing.assert_array_equal(overview.read(), block_mean(block_mean(grey)))
+
+
 @pytest.mark.parametrize("readdir", [None, "EMPTY_DIR"])
 def test_view_reads_the_external_overviews(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readdir: str | None
