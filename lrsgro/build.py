@@ -1,8 +1,9 @@
 """``lrsgro build``: labels + imagery -> scene facts -> rule-based candidates -> balanced,
 image-disjoint splits -> a dataset folder (see :mod:`lrsgro.dataset`).
 
-Bad records follow one policy for the whole run: ``stop`` raises at the first one with the
-file, line and value; ``skip`` leaves it out and counts it in ``build_report.json``.
+Bad records follow one policy for the whole run. With ``stop``, every label file is read and
+then one error lists each bad record with its file, line and value, before anything is
+written. With ``skip``, bad records are left out and counted in ``build_report.json``.
 """
 
 from __future__ import annotations
