@@ -36,10 +36,10 @@ from pathlib import Path
 from lrsgro.errors import ImageError
 from lrsgro.imagery.convert import convert_to_tiled_geotiff, external_overview_path
 from lrsgro.imagery.hashing import content_hash, known_hash
+from lrsgro.resources import CACHE_ENV, cache_root
 
 logger = logging.getLogger(__name__)
 
-CACHE_ENV = "LRSGRO_CACHE"
 # Version 2: ZSTD tiles with external single-pass overviews (version 1 was deflate with
 # internal overviews built by GDAL).
 CACHE_VERSION = 2
@@ -64,13 +64,7 @@ class TiledCopy:
 
 def default_cache_dir() -> Path:
     """Return the image cache folder named by the environment (see the module docstring)."""
-    root = os.environ.get(CACHE_ENV)
-    if root:
-        return Path(root).expanduser() / "images"
-
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "lrsgro" / "images"
+    return cache_root() / "images"
 
 
 def ensure_tiled_copy(source: str | Path, cache_dir: str | Path | None = None) -> TiledCopy:
