@@ -276,7 +276,10 @@ def test_dry_run_leaves_out_rejected(tmp_path: Path, hf_home: Path) -> None:
     # The validation split holds only rejected questions, so its shard is not uploaded.
     assert [path for path in listed if path.startswith("data/")] == ["data/test-00000-of-00001.parquet"]
     assert listed["data/test-00000-of-00001.parquet"] != len(before["data/test-00000-of-00001.parquet"])
-    assert {path for path in listed if path.startswith("images/")} == {p for p in before if p.startswith("images/")}
+    # Images whose questions were all rejected are left out too, with their index records.
+    kept_images = {f"images/{Path(r.file).name}" for r in read_image_index(folder).values() if r.split != "validation"}
+    assert {path for path in listed if path.startswith("images/") and path != "images/index.jsonl"} == kept_images
+    assert len(kept_images) < len({p for p in before if p.startswith("images/") and p != "images/index.jsonl"})
     assert folder_bytes(folder) == before
     assert list(temp.iterdir()) == []
 

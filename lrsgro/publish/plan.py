@@ -21,7 +21,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lrsgro.card import CardInfo, read_card_info, render_card
-from lrsgro.dataset import DATA_DIR, IMAGE_INDEX, IMAGES_DIR, read_image_index, read_questions, write_questions
+from lrsgro.dataset import (
+    DATA_DIR,
+    IMAGE_INDEX,
+    IMAGES_DIR,
+    read_image_index,
+    read_questions,
+    write_image_index,
+    write_questions,
+)
 from lrsgro.errors import DatasetError, LrsgroError
 from lrsgro.records import ImageRecord, Question
 
@@ -115,10 +123,13 @@ def plan_push(folder: str | Path, *, allow_unreviewed: bool = False, include_rej
             "or pass --include-rejected to publish them",
         )
 
-    staging = _stage_shards(folder, published)
+    # An image whose questions were all rejected is not published either.
+    used = {q.image_id for q in published}
+    published_images = {image_id: record for image_id, record in images.items() if image_id in used}
+    staging = _stage_shards(folder, published, published_images)
     try:
         plan = _plan(
-            folder, staging, published, images, allow_unreviewed=allow_unreviewed, rejected_excluded=rejected
+            folder, staging, published, published_images, allow_unreviewed=allow_unreviewed, rejected_excluded=rejected
         )
     except BaseException:
         _remove_staging(staging)
@@ -153,7 +164,7 @@ def _plan(
     )
     files = [PlannedFile(CARD_FILE, len(card), content=card)]
     files += [_local_file(shards_from, path) for path in sorted((shards_from / DATA_DIR).glob("*.parquet"))]
-    files.append(_local_file(folder, folder / IMAGE_INDEX))
+    files.append(_local_file(shards_from, shards_from / IMAGE_INDEX))
     files += [_image_file(folder, record) for record in sorted(images.values(), key=lambda r: r.file)]
 
     # Two index records may share one file, and the repository contains each path once.
@@ -167,14 +178,24 @@ def _plan(
     )
 
 
-def _stage_shards(folder: Path, questions: list[Question]) -> Path:
-    """Write ``questions`` as shards into a new staging folder that validates like a dataset."""
+def _stage_shards(folder: Path, questions: list[Question], images: dict[str, ImageRecord]) -> Path:
+    """Write ``questions`` and the index of ``images`` into a new staging folder that validates
+    like a dataset.
+
+    The validator checks the image store too, so the staging store holds one link per image
+    file instead of a copy. Removing the staging folder removes the links, never the images.
+    """
     staging = Path(tempfile.mkdtemp(prefix="lrsgro-push-"))
     try:
         write_questions(staging, questions)
-        # The validator checks the image store too; a link lets it read the folder's images
-        # without copying them. Removing the staging folder removes the link, never the images.
-        os.symlink(Path(folder).resolve() / IMAGES_DIR, staging / IMAGES_DIR, target_is_directory=True)
+        write_image_index(staging, images.values())
+        store = Path(os.path.normpath(staging / IMAGES_DIR))
+        for record in images.values():
+            link = Path(os.path.normpath(staging / record.file))
+            # A path that climbs out of the store gets no link; planning the upload rejects it.
+            if link.is_relative_to(store) and not link.exists():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                os.symlink((Path(folder) / record.file).resolve(), link)
     except BaseException:
         _remove_staging(staging)
         raise
