@@ -143,7 +143,8 @@ def test_refinement_offers_same_parent_distractor(synthetic_dataset):
     for question in refinements:
         obj = _painted(question.evidence.object_ids[0], painted)
         assert question.answer == vocabulary.resolve(obj.category).name
-        assert question.answer in question.choices and len(question.choices) == 2
+        assert question.answer in question.choices
+        assert len(question.choices) == 2
         parents = {vocabulary.resolve(choice).parent for choice in question.choices}
         assert parents == {vocabulary.resolve(obj.category).parent}
 
@@ -187,7 +188,8 @@ def test_rois_lie_inside_image_and_1024_frame(synthetic_dataset):
         if question.roi is None:
             continue
         x0, y0, x1, y1 = question.roi
-        assert 0 <= x0 <= x1 <= question.image_width and 0 <= y0 <= y1 <= question.image_height
+        assert 0 <= x0 <= x1 <= question.image_width
+        assert 0 <= y0 <= y1 <= question.image_height
         scale = 1024 / max(question.image_width, question.image_height)
         assert question.roi_1024 == pytest.approx([v * scale for v in question.roi], abs=0.01)
 

@@ -87,7 +87,7 @@ def list_label_files(paths: list[str | Path]) -> list[Path]:
     """Expand folders into the label files inside them (sorted), keep files as they are.
 
     Raises:
-        LabelFormatError: when a path does not exist or a folder holds no label files.
+        LabelFormatError: when a path does not exist or a folder contains no label files.
     """
     files: list[Path] = []
     for entry in map(Path, paths):
@@ -95,7 +95,7 @@ def list_label_files(paths: list[str | Path]) -> list[Path]:
             inside = sorted(p for p in entry.rglob("*") if p.is_file() and p.suffix.lower() in _LABEL_SUFFIXES)
             if not inside:
                 raise LabelFormatError(
-                    "folder holds no label files",
+                    "folder contains no label files",
                     path=entry,
                     fix=f"expected files ending in {', '.join(sorted(_LABEL_SUFFIXES))}",
                 )
